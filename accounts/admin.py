@@ -1,0 +1,172 @@
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from . import designation, services
+from .forms import DesignationUploadForm
+from .models import ActivationLink, AuditEvent, Collectivity, DesignationImport, User
+
+
+@admin.register(Collectivity)
+class CollectivityAdmin(admin.ModelAdmin):
+    list_display = ("code", "name_fr", "name_ar", "kind", "subtype", "province", "region", "is_active")
+    list_filter = ("kind", "subtype", "region", "is_active")
+    search_fields = ("code", "name_fr", "name_ar")
+    list_select_related = ("province", "region")
+    raw_id_fields = ("parent", "region", "province")
+    list_per_page = 50
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ("username", "full_name", "role", "collectivity", "email", "is_active", "last_login")
+    list_filter = ("role", "is_active", "is_staff", "collectivity__kind", "collectivity__region")
+    search_fields = ("username", "full_name", "cin", "ppr", "email", "collectivity__name_fr",
+                     "collectivity__name_ar", "collectivity__code")
+    list_select_related = ("collectivity",)
+    raw_id_fields = ("collectivity", "created_by")
+    ordering = ("role", "username")
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (gettext_lazy("Identity"), {"fields": ("full_name", "cin", "ppr", "email", "position", "phone_office",
+                                               "phone_mobile")}),
+        (gettext_lazy("Role"), {"fields": ("role", "collectivity", "can_consult_affiliates",
+                                           "can_prepare_dossiers", "can_certify_dossiers", "created_by")}),
+        (gettext_lazy("Access"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "last_login",
+                                             "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "role", "collectivity", "full_name", "cin", "email",
+                                                 "password1", "password2")}),
+    )
+    readonly_fields = ("last_login", "date_joined", "created_by")
+    actions = ["send_activation_link"]
+
+    @admin.action(description=gettext_lazy("Send a new activation link"))
+    def send_activation_link(self, request, queryset):
+        for user in queryset.filter(is_active=True).exclude(email=""):
+            services.issue_activation_link(user, by=request.user)
+        self.message_user(request, _("Activation links sent."), messages.SUCCESS)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.record_audit("account.changed" if change else "account.created", actor=request.user,
+                              target=obj, collectivity=obj.collectivity,
+                              data={"fields": list(form.changed_data)})
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("at", "actor_repr", "action", "target_repr", "collectivity", "on_behalf_of", "ip")
+    list_filter = ("action", ("at", admin.DateFieldListFilter))
+    search_fields = ("actor_repr", "target_repr", "target_id", "action")
+    list_select_related = ("collectivity", "on_behalf_of")
+    date_hierarchy = "at"
+
+
+@admin.register(ActivationLink)
+class ActivationLinkAdmin(ReadOnlyAdmin):
+    list_display = ("user", "created_at", "expires_at", "used_at", "created_by")
+    list_select_related = ("user", "created_by")
+    exclude = ("token_hash",)
+
+
+@admin.register(DesignationImport)
+class DesignationImportAdmin(ReadOnlyAdmin):
+    """Upload the designation spreadsheet, preview it row by row, confirm; export the current one."""
+
+    list_display = ("filename", "uploaded_at", "uploaded_by", "status", "summary_text", "applied_at")
+    list_filter = ("status",)
+    list_select_related = ("uploaded_by",)
+    change_list_template = "admin/accounts/designationimport/change_list.html"
+
+    @admin.display(description=gettext_lazy("summary"))
+    def summary_text(self, obj):
+        s = obj.summary or {}
+        if not s:
+            return "; ".join(obj.file_errors)[:120]
+        return _("%(rows)s rows: %(create)s new, %(update)s updated, %(unchanged)s unchanged, %(error)s in error") % {
+            k: s.get(k, 0) for k in ("rows", "create", "update", "unchanged", "error")}
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def get_urls(self):
+        own = [
+            path("upload/", self.admin_site.admin_view(self.upload_view), name="accounts_designation_upload"),
+            path("<int:pk>/preview/", self.admin_site.admin_view(self.preview_view),
+                 name="accounts_designation_preview"),
+            path("export/", self.admin_site.admin_view(self.export_view), name="accounts_designation_export"),
+        ]
+        return own + super().get_urls()
+
+    def _require(self, request):
+        if not (request.user.is_superuser or request.user.role == User.Role.DGCT_ADMIN):
+            raise PermissionDenied
+
+    def upload_view(self, request):
+        self._require(request)
+        form = DesignationUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            if upload.size > settings.DESIGNATION_MAX_BYTES:
+                form.add_error("file", _("The file is larger than %(mb)d MB.") % {
+                    "mb": settings.DESIGNATION_MAX_BYTES // (1024 * 1024)})
+            else:
+                record, _rows = services.preview_designation(upload.read(), filename=upload.name, by=request.user)
+                return redirect("admin:accounts_designation_preview", record.pk)
+        context = {**self.admin_site.each_context(request), "form": form, "opts": self.model._meta,
+                   "title": _("Import the designation spreadsheet")}
+        return TemplateResponse(request, "admin/accounts/designationimport/upload.html", context)
+
+    def preview_view(self, request, pk):
+        self._require(request)
+        record = get_object_or_404(DesignationImport, pk=pk)
+        if request.method == "POST" and record.status == DesignationImport.Status.PREVIEWED:
+            try:
+                summary, _rows = services.apply_designation(record, by=request.user)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            else:
+                self.message_user(request, _(
+                    "Import done: %(create)s officers created (activation e-mails sent), %(update)s updated, "
+                    "%(unchanged)s unchanged, %(error)s rows skipped for errors.") % summary, messages.SUCCESS)
+            return redirect("admin:accounts_designation_preview", record.pk)
+        rows = designation.check_rows(record.rows) if record.status == DesignationImport.Status.PREVIEWED else []
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "record": record, "rows": rows,
+            "summary": designation.summarise(rows) if rows else record.summary,
+            "title": _("Designation import: %(file)s") % {"file": record.filename},
+            "columns": [designation.header_label(c) for c in designation.REQUIRED],
+        }
+        return TemplateResponse(request, "admin/accounts/designationimport/preview.html", context)
+
+    def export_view(self, request):
+        self._require(request)
+        data = services.export_designations()
+        services.record_audit("designation.exported", actor=request.user)
+        response = HttpResponse(
+            data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="designations-{stamp}.xlsx"'
+        return response
+

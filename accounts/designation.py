@@ -1,0 +1,376 @@
+"""The designation spreadsheet of circular D-6266: read it, check every row, export it back.
+
+The circular asks every collectivity to send, in one Excel table, its HR officer's full name, CIN,
+payroll number, collectivity (region, prefecture/province or commune council), position, office
+phone, mobile and e-mail. Headers may be Arabic or French, in any order; an optional code column
+(HCP) or province column removes the ambiguity of commune names shared across provinces.
+
+Reading is pure (bytes in, rows out). Checking a row needs the database (collectivities, existing
+accounts) and is done for the whole file with a fixed number of queries.
+"""
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+
+import openpyxl
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from openpyxl.styles import Alignment, Font, PatternFill
+
+from . import rules
+from .models import Collectivity, User
+
+# Field -> (French header, Arabic header, other accepted spellings).
+COLUMNS = {
+    "full_name": ("Nom et prénom", "الاسم العائلي والشخصي", ["nom complet", "nom prenom", "الاسم الكامل", "full name"]),
+    "cin": ("CIN", "رقم البطاقة الوطنية للتعريف", ["cnie", "n cin", "carte d identite nationale", "رقم البطاقة الوطنية"]),
+    "ppr": ("Numéro de rémunération (PPR)", "رقم التأجير", ["ppr", "numero de remuneration", "n de remuneration", "matricule"]),
+    "collectivity_type": ("Type de collectivité", "صنف الجماعة الترابية", ["type", "نوع الجماعة الترابية", "type de la collectivite"]),
+    "collectivity": ("Collectivité territoriale", "الجماعة الترابية", ["collectivite", "conseil"]),
+    "collectivity_code": ("Code HCP", "رمز الجماعة الترابية", ["code", "code de la collectivite"]),
+    "province": ("Préfecture ou province", "العمالة أو الإقليم", ["province", "prefecture", "الاقليم", "العمالة"]),
+    "position": ("Poste de responsabilité", "منصب المسؤولية", ["fonction", "poste"]),
+    "phone_office": ("Téléphone du bureau", "رقم هاتف المكتب", ["tel bureau", "telephone bureau", "telephone fixe"]),
+    "phone_mobile": ("Téléphone mobile", "رقم المحمول", ["gsm", "portable", "mobile", "telephone portable"]),
+    "email": ("E-mail", "البريد الإلكتروني", ["email", "courriel", "adresse electronique", "adresse e mail"]),
+}
+REQUIRED = ["full_name", "cin", "ppr", "collectivity", "position", "phone_office", "phone_mobile", "email"]
+EXPORT_ORDER = ["full_name", "cin", "ppr", "collectivity_type", "collectivity", "collectivity_code",
+                "province", "position", "phone_office", "phone_mobile", "email"]
+
+_ALIASES = {}
+for _field, (_fr, _ar, _others) in COLUMNS.items():
+    for _alias in (_fr, _ar, *_others):
+        _ALIASES[rules.fold(_alias)] = _field
+
+# Words that say which kind of council a cell names, in either language (folded).
+_KIND_WORDS = [
+    (Collectivity.Kind.REGION, ["conseil de la region", "conseil regional", "conseil de region", "region",
+                                "مجلس جهه", "مجلس الجهه", "جهه"]),
+    (Collectivity.Kind.PROVINCE, ["conseil prefectoral", "conseil provincial", "conseil de la prefecture",
+                                  "conseil de la province", "prefecture", "province", "مجلس عماله",
+                                  "مجلس اقليم", "مجلس عماله / اقليم", "مجلس عماله او اقليم", "عماله", "اقليم"]),
+    (Collectivity.Kind.COMMUNE, ["conseil communal", "conseil de la commune", "commune", "مجلس جماعه",
+                                 "مجلس الجماعه", "جماعه"]),
+]
+
+
+class SpreadsheetError(Exception):
+    """The file as a whole cannot be read; ``messages`` say why and what to do."""
+
+    def __init__(self, messages):
+        super().__init__("; ".join(str(m) for m in messages))
+        self.messages = list(messages)
+
+
+@dataclass
+class Row:
+    line: int
+    raw: dict
+    values: dict = field(default_factory=dict)
+    errors: list = field(default_factory=list)
+    action: str = ""  # create | update | unchanged | error
+    collectivity: Collectivity | None = None
+    existing: User | None = None
+    changes: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return not self.errors
+
+
+def _header_field(value) -> str | None:
+    text = rules.fold(value)
+    if not text:
+        return None
+    if text in _ALIASES:
+        return _ALIASES[text]
+    # Bilingual headers ("Nom et prénom / الاسم العائلي والشخصي") as the export writes them.
+    for part in re.split(r"[/\n|]+", str(value)):
+        folded = rules.fold(part)
+        if folded in _ALIASES:
+            return _ALIASES[folded]
+    return None
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def read_workbook(data: bytes) -> list[dict]:
+    """Rows of the first sheet as ``{"line": n, field: text}``, or ``SpreadsheetError``."""
+    if not data:
+        raise SpreadsheetError([_("The file is empty.")])
+    if len(data) > settings.DESIGNATION_MAX_BYTES:
+        raise SpreadsheetError([_("The file is larger than %(mb)d MB. Upload the designation table alone.")
+                                % {"mb": settings.DESIGNATION_MAX_BYTES // (1024 * 1024)}])
+    not_xlsx = _("This file is not an Excel workbook (.xlsx). Open it in Excel or LibreOffice, save it as "
+                 "“Excel Workbook (.xlsx)” and upload it again.")
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise SpreadsheetError([not_xlsx])
+    limit = settings.DESIGNATION_MAX_ROWS
+    try:
+        # A first, streaming pass counts rows before anything large is built in memory.
+        ro = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        sheet = ro.worksheets[0] if ro.worksheets else None
+        count = 0
+        if sheet is not None:
+            for values in sheet.iter_rows(values_only=True):
+                if any(v not in (None, "") for v in values):
+                    count += 1
+                    if count > limit + 1:
+                        break
+        ro.close()
+        if count > limit + 1:
+            raise SpreadsheetError([_("The file has more than %(limit)d rows; at most %(limit)d officers are "
+                                      "accepted at once. Split it into several files.") % {"limit": limit}])
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=False, data_only=False)
+    except SpreadsheetError:
+        raise
+    except Exception:  # openpyxl raises many kinds of errors on a damaged or foreign file
+        raise SpreadsheetError([not_xlsx]) from None
+    ws = wb.worksheets[0]
+    problems = []
+    merged = [str(r) for r in ws.merged_cells.ranges]
+    if merged:
+        problems.append(_("Cells %(ranges)s are merged. Unmerge them and write the value in every row.")
+                        % {"ranges": ", ".join(merged[:5])})
+    formulas = [c.coordinate for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    if formulas:
+        problems.append(_("Cells %(cells)s contain formulas. Replace them by their values (Copy, then "
+                          "Paste special > Values only).") % {"cells": ", ".join(formulas[:5])})
+    if problems:
+        raise SpreadsheetError(problems)
+
+    rows = list(ws.iter_rows(values_only=True))
+    header_index = next((i for i, r in enumerate(rows) if any(_header_field(v) for v in r)), None)
+    if header_index is None:
+        if not any(any(v not in (None, "") for v in r) for r in rows):
+            raise SpreadsheetError([_("The sheet is empty: it has neither a header row nor officers.")])
+        raise SpreadsheetError([_("No header row was recognised. The first row must name the columns, "
+                                  "for example “CIN” or “رقم البطاقة الوطنية للتعريف”.")])
+    mapping = {}
+    for col, value in enumerate(rows[header_index]):
+        name = _header_field(value)
+        if name and name not in mapping.values():
+            mapping[col] = name
+    missing = [f for f in REQUIRED if f not in mapping.values()]
+    if missing:
+        names = ", ".join(f"{COLUMNS[f][0]} / {COLUMNS[f][1]}" for f in missing)
+        raise SpreadsheetError([_("Missing columns: %(names)s.") % {"names": names}])
+
+    result = []
+    for offset, values in enumerate(rows[header_index + 1:], start=header_index + 2):
+        if not any(v not in (None, "") for v in values):
+            continue
+        record = {"line": offset}
+        for col, name in mapping.items():
+            record[name] = _cell(values[col]) if col < len(values) else ""
+        result.append(record)
+    if not result:
+        raise SpreadsheetError([_("The sheet has a header row but no officer under it.")])
+    return result
+
+
+def _split_kind(text: str):
+    """('conseil communal de Tanger') -> (COMMUNE, 'tanger'); no kind word -> (None, folded)."""
+    folded = rules.fold(text)
+    for kind, words in _KIND_WORDS:
+        for word in sorted(words, key=len, reverse=True):
+            for sep in (" de la ", " de l ", " d ", " du ", " des ", " de ", " "):
+                prefix = word + sep
+                if folded.startswith(prefix):
+                    return kind, folded[len(prefix):].strip()
+            if folded == word:
+                return kind, ""
+    return None, folded
+
+
+def _kind_of(text: str):
+    kind, rest = _split_kind(text)
+    return kind if not rest else None
+
+
+class _Directory:
+    """Collectivities indexed by code and by folded name, loaded once per file."""
+
+    def __init__(self):
+        self.by_code = {}
+        self.by_name = {}
+        for c in Collectivity.objects.filter(is_active=True).select_related("province"):
+            self.by_code[c.code] = c
+            for name in {rules.fold(c.name_fr), rules.fold(c.name_ar)}:
+                self.by_name.setdefault(name, []).append(c)
+
+    def resolve(self, raw):
+        """The collectivity a row names, or an error message."""
+        code = (raw.get("collectivity_code") or "").strip()
+        if code:
+            found = self.by_code.get(code)
+            if found is None:
+                return None, _("No collectivity has the HCP code “%(code)s”.") % {"code": code}
+            return found, None
+        text = raw.get("collectivity", "")
+        kind, name = _split_kind(text)
+        if raw.get("collectivity_type"):
+            type_kind = _kind_of(raw["collectivity_type"])
+            if type_kind is None:
+                return None, _("“%(value)s” is not a type of collectivity: write regional council, prefectoral "
+                               "or provincial council, or communal council.") % {"value": raw["collectivity_type"]}
+            kind = type_kind
+        if not name:
+            return None, _("The collectivity is missing.")
+        candidates = [c for c in self.by_name.get(name, []) if kind is None or c.kind == kind]
+        if not candidates and name != rules.fold(text):  # a name that merely starts like a kind word
+            candidates = [c for c in self.by_name.get(rules.fold(text), []) if kind is None or c.kind == kind]
+        province = rules.fold(raw.get("province", ""))
+        if province and len(candidates) > 1:
+            _k, province = _split_kind(raw["province"])
+            candidates = [c for c in candidates if c.province and province in
+                          (rules.fold(c.province.name_fr), rules.fold(c.province.name_ar))]
+        if not candidates:
+            return None, _("No collectivity is called “%(name)s”. Check the spelling, or give its HCP code.") % {
+                "name": text}
+        if len(candidates) > 1:
+            codes = ", ".join(f"{c.code} ({c.province.name if c.province else c.get_kind_display()})"
+                              for c in candidates[:6])
+            return None, _("Several collectivities are called “%(name)s”: %(codes)s. Add the HCP code or the "
+                           "province column.") % {"name": text, "codes": codes}
+        return candidates[0], None
+
+
+_CHECKS = [
+    ("full_name", rules.clean_name),
+    ("cin", rules.clean_cin),
+    ("ppr", rules.clean_ppr),
+    ("email", rules.clean_email),
+    ("phone_office", lambda v: rules.clean_phone(v, mobile=False)),
+    ("phone_mobile", lambda v: rules.clean_phone(v, mobile=True)),
+]
+_COMPARED = ["full_name", "ppr", "email", "position", "phone_office", "phone_mobile"]
+
+
+def check_rows(raw_rows: list[dict]) -> list[Row]:
+    """Validate every row against the file itself and the database; decide create/update/unchanged."""
+    directory = _Directory()
+    rows = []
+    for raw in raw_rows:
+        row = Row(line=raw["line"], raw=raw)
+        for name, check in _CHECKS:
+            try:
+                row.values[name] = check(raw.get(name, ""))
+            except rules.InvalidValue as exc:
+                row.errors.append(exc.message)
+        row.values["position"] = " ".join((raw.get("position") or "").split())[:150]
+        if not row.values["position"]:
+            row.errors.append(_("The position is missing."))
+        row.collectivity, problem = directory.resolve(raw)
+        if problem:
+            row.errors.append(problem)
+        rows.append(row)
+
+    # Duplicates inside the file.
+    seen = {"cin": {}, "email": {}, "collectivity": {}}
+    for row in rows:
+        keys = {"cin": row.values.get("cin"), "email": row.values.get("email"),
+                "collectivity": row.collectivity.pk if row.collectivity else None}
+        for kind, key in keys.items():
+            if not key:
+                continue
+            first = seen[kind].setdefault(key, row.line)
+            if first != row.line:
+                message = {
+                    "cin": _("The same CIN is already on row %(line)d."),
+                    "email": _("The same e-mail address is already on row %(line)d."),
+                    "collectivity": _("Row %(line)d already designates an officer for this collectivity."),
+                }[kind]
+                row.errors.append(message % {"line": first})
+
+    # Against the accounts that exist.
+    cins = [r.values["cin"] for r in rows if r.values.get("cin")]
+    emails = [r.values["email"] for r in rows if r.values.get("email")]
+    by_cin = {u.cin: u for u in User.objects.filter(cin__in=cins).select_related("collectivity")}
+    by_email = {u.email.lower(): u for u in User.objects.filter(email__in=emails)}
+    managers = {
+        u.collectivity_id: u
+        for u in User.objects.filter(role=User.Role.MANAGER, is_active=True).select_related("collectivity")
+    }
+    for row in rows:
+        cin = row.values.get("cin")
+        existing = by_cin.get(cin) if cin else None
+        if existing is not None:
+            if existing.role != User.Role.MANAGER:
+                row.errors.append(_("This CIN belongs to an existing account (%(role)s) that is not a "
+                                    "designated officer.") % {"role": existing.get_role_display()})
+            elif row.collectivity and existing.collectivity_id != row.collectivity.pk:
+                row.errors.append(_("This officer is already designated for %(other)s.")
+                                  % {"other": existing.collectivity.council_label})
+            elif not existing.is_active:
+                row.errors.append(_("This officer's account is disabled. Enable it in the admin first."))
+        current = managers.get(row.collectivity.pk) if row.collectivity else None
+        if current is not None and current.cin != cin:
+            row.errors.append(_("%(name)s (CIN %(cin)s) is already the designated officer of this collectivity. "
+                                "Disable his account first.") % {"name": current.full_name, "cin": current.cin})
+        email = row.values.get("email")
+        other = by_email.get(email) if email else None
+        if other is not None and other.cin != cin:
+            row.errors.append(_("This e-mail address is already used by another account."))
+        row.existing = existing
+        if row.errors:
+            row.action = "error"
+        elif existing is None:
+            row.action = "create"
+        else:
+            row.changes = [f for f in _COMPARED if (getattr(existing, f) or "") != row.values.get(f, "")]
+            row.action = "update" if row.changes else "unchanged"
+    return rows
+
+
+def summarise(rows: list[Row]) -> dict:
+    summary = {"rows": len(rows), "create": 0, "update": 0, "unchanged": 0, "error": 0}
+    for row in rows:
+        summary[row.action] += 1
+    return summary
+
+
+def header_label(name: str) -> str:
+    fr, ar, _others = COLUMNS[name]
+    return f"{fr} / {ar}"
+
+
+def export_workbook(managers) -> bytes:
+    """The designation template, filled from ``managers`` (accounts with their collectivity)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Désignations"
+    ws.append([header_label(name) for name in EXPORT_ORDER])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    kind_labels = {
+        Collectivity.Kind.REGION: "Conseil de région / مجلس جهة",
+        Collectivity.Kind.PROVINCE: "Conseil préfectoral ou provincial / مجلس عمالة أو إقليم",
+        Collectivity.Kind.COMMUNE: "Conseil communal / مجلس جماعة",
+    }
+    for user in managers:
+        c = user.collectivity
+        ws.append([
+            user.full_name, user.cin, user.ppr, kind_labels[c.kind], c.name_fr, c.code,
+            c.province.name_fr if c.province_id else "", user.position, user.phone_office,
+            user.phone_mobile, user.email,
+        ])
+    for column, width in zip("ABCDEFGHIJK", (28, 12, 14, 26, 28, 14, 24, 28, 14, 14, 30), strict=True):
+        ws.column_dimensions[column].width = width
+    ws.freeze_panes = "A2"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -1,0 +1,48 @@
+from django import forms
+from django.contrib.auth.password_validation import password_validators_help_text_html
+from django.utils.translation import gettext_lazy as _
+
+from .services import Capabilities
+
+
+class CapabilitiesForm(forms.Form):
+    can_consult_affiliates = forms.BooleanField(label=_("Consult affiliates"), required=False, initial=True)
+    can_prepare_dossiers = forms.BooleanField(label=_("Prepare dossiers"), required=False)
+    can_certify_dossiers = forms.BooleanField(label=_("Certify dossiers"), required=False)
+    position = forms.CharField(label=_("Position"), max_length=150, required=False)
+
+    def capabilities(self) -> Capabilities:
+        d = self.cleaned_data
+        return Capabilities(
+            consult_affiliates=d["can_consult_affiliates"],
+            prepare_dossiers=d["can_prepare_dossiers"],
+            certify_dossiers=d["can_certify_dossiers"],
+        )
+
+
+class SubaccountForm(CapabilitiesForm):
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
+    cin = forms.CharField(label=_("CIN"), max_length=20, help_text=_("e.g. AB123456; it will be the login."))
+    email = forms.CharField(label=_("E-mail"), max_length=254,
+                            help_text=_("The activation link is sent to this address."))
+    phone_mobile = forms.CharField(label=_("Mobile"), max_length=20, required=False)
+
+    field_order = ["full_name", "cin", "email", "phone_mobile", "position", "can_consult_affiliates",
+                   "can_prepare_dossiers", "can_certify_dossiers"]
+
+
+class ActivationForm(forms.Form):
+    password1 = forms.CharField(label=_("New password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                                help_text=password_validators_help_text_html)
+    password2 = forms.CharField(label=_("Confirm the password"),
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            raise forms.ValidationError(_("The two passwords differ."))
+        return data
+
+
+class DesignationUploadForm(forms.Form):
+    file = forms.FileField(label=_("Designation spreadsheet (.xlsx)"))

@@ -1,0 +1,63 @@
+"""Demo data for `make run`: collectivities and one account per role, with printed logins."""
+
+import os
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.models import Collectivity, User
+from accounts.services import load_collectivities
+
+DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-retraite-2026")
+
+# (username, role, collectivity code, full name, staff)
+DEMO_ACCOUNTS = [
+    ("dgct", User.Role.DGCT_ADMIN, None, "Administrateur DGCT", True),
+    ("cmr", User.Role.CMR_AGENT, None, "Agent CMR", False),
+    ("AB123456", User.Role.MANAGER, "01.511.01.0", "Karim El Idrissi", False),
+    ("AB654321", User.Role.AGENT, "01.511.01.0", "Salma Bennani", False),
+    ("K987654", User.Role.PROVINCIAL_OFFICE, "01.511", "Bureau provincial Tanger-Assilah", False),
+]
+
+
+class Command(BaseCommand):
+    help = "Load demo data (development only) and print one login per role."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--quiet-logins", action="store_true", help="Do not print the logins.")
+
+    def handle(self, *args, **options):
+        if settings.PRODUCTION:
+            raise CommandError("Refusing to load demo accounts in production mode.")
+        load_collectivities()
+        with transaction.atomic():
+            manager = None
+            for username, role, code, name, staff in DEMO_ACCOUNTS:
+                collectivity = Collectivity.objects.get(code=code) if code else None
+                user, _created = User.objects.update_or_create(
+                    username=username,
+                    defaults={
+                        "role": role, "collectivity": collectivity, "full_name": name,
+                        "email": f"{username.lower()}@demo.e-retraite.local",
+                        "cin": username if collectivity else None,
+                        "is_staff": staff, "is_superuser": staff, "is_active": True,
+                        "can_consult_affiliates": True,
+                        "can_prepare_dossiers": role in (User.Role.MANAGER, User.Role.AGENT),
+                        "can_certify_dossiers": role == User.Role.MANAGER,
+                        "created_by": manager if role == User.Role.AGENT else None,
+                    },
+                )
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+                if role == User.Role.MANAGER:
+                    manager = user
+        if not options["quiet_logins"]:
+            port = os.environ.get("PORT", "8000")
+            self.stdout.write("")
+            self.stdout.write(f"  e-retraite is starting on http://127.0.0.1:{port}/  (admin: /admin/)")
+            self.stdout.write(f"  Demo logins (password for all: {DEMO_PASSWORD}):")
+            for username, role, code, _name, _staff in DEMO_ACCOUNTS:
+                where = f" — {Collectivity.objects.get(code=code).name_fr}" if code else ""
+                self.stdout.write(f"    {User.Role(role).label:<28} {username}{where}")
+            self.stdout.write("")

@@ -1,0 +1,216 @@
+"""Collectivities, accounts and their roles, the audit log, activation links, designation imports."""
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class Collectivity(models.Model):
+    """A territorial collectivity (a council): region, prefecture or province, commune.
+
+    Codes and names are the HCP's (RGPH 2024), loaded by ``load_collectivities``.
+    """
+
+    class Kind(models.TextChoices):
+        REGION = "region", _("Regional council")
+        PROVINCE = "province", _("Prefectoral or provincial council")
+        COMMUNE = "commune", _("Communal council")
+
+    code = models.CharField(_("HCP code"), max_length=16, unique=True)
+    kind = models.CharField(_("type"), max_length=16, choices=Kind.choices, db_index=True)
+    # prefecture / province for the middle level, urban / rural for communes.
+    subtype = models.CharField(_("subtype"), max_length=16, blank=True)
+    name_fr = models.CharField(_("name (French)"), max_length=200)
+    name_ar = models.CharField(_("name (Arabic)"), max_length=200)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="children",
+    )
+    region = models.ForeignKey(
+        "self", verbose_name=_("region"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    province = models.ForeignKey(
+        "self", verbose_name=_("prefecture or province"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("collectivity")
+        verbose_name_plural = _("collectivities")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="region", parent__isnull=True) | Q(~Q(kind="region"), parent__isnull=False),
+                name="collectivity_parent_by_kind",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    @property
+    def name(self):
+        return self.name_ar if (get_language() or "").startswith("ar") else self.name_fr
+
+    @property
+    def council_label(self):
+        """'Conseil communal de Tanger' / 'مجلس جماعة طنجة'."""
+        return f"{self.get_kind_display()} — {self.name}"
+
+
+class AccountManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", User.Role.DGCT_ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """Every account. ``username`` is the CIN for collectivity and provincial accounts."""
+
+    class Role(models.TextChoices):
+        DGCT_ADMIN = "dgct_admin", _("DGCT administrator")
+        MANAGER = "manager", _("Collectivity manager")
+        AGENT = "agent", _("Collectivity agent")
+        PROVINCIAL_OFFICE = "provincial_office", _("Provincial office")
+        CMR_AGENT = "cmr_agent", _("CMR agent")
+
+    COLLECTIVITY_ROLES = (Role.MANAGER, Role.AGENT, Role.PROVINCIAL_OFFICE)
+    NATIONAL_ROLES = (Role.DGCT_ADMIN, Role.CMR_AGENT)
+
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices, db_index=True)
+    collectivity = models.ForeignKey(
+        Collectivity, verbose_name=_("collectivity"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="users",
+    )
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    cin = models.CharField(_("CIN"), max_length=8, unique=True, null=True, blank=True)
+    ppr = models.CharField(_("payroll number (PPR)"), max_length=10, blank=True)
+    position = models.CharField(_("position"), max_length=150, blank=True)
+    phone_office = models.CharField(_("office phone"), max_length=16, blank=True)
+    phone_mobile = models.CharField(_("mobile"), max_length=16, blank=True)
+    can_consult_affiliates = models.BooleanField(_("may consult affiliates"), default=True)
+    can_prepare_dossiers = models.BooleanField(_("may prepare dossiers"), default=False)
+    can_certify_dossiers = models.BooleanField(_("may certify dossiers"), default=False)
+    created_by = models.ForeignKey(
+        "self", verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = AccountManager()
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=["manager", "agent", "provincial_office"], collectivity__isnull=False)
+                | Q(role__in=["dgct_admin", "cmr_agent"], collectivity__isnull=True),
+                name="user_collectivity_by_role",
+            ),
+            # The circular designates one HR officer per council.
+            models.UniqueConstraint(
+                fields=["collectivity"], condition=Q(role="manager", is_active=True),
+                name="one_active_manager_per_collectivity",
+            ),
+        ]
+
+    def __str__(self):
+        return self.get_full_name() or self.username
+
+    def get_full_name(self):
+        return self.full_name or super().get_full_name()
+
+    @property
+    def is_manager(self):
+        return self.role == self.Role.MANAGER
+
+
+class AuditEvent(models.Model):
+    """Who did what to what, and when (law 09-08): append-only, shown to the DGCT in the admin."""
+
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        User, verbose_name=_("actor"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_repr = models.CharField(_("actor"), max_length=200, blank=True)
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    collectivity = models.ForeignKey(
+        Collectivity, verbose_name=_("collectivity"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    on_behalf_of = models.ForeignKey(
+        Collectivity, verbose_name=_("on behalf of"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    target_type = models.CharField(_("target type"), max_length=64, blank=True)
+    target_id = models.CharField(_("target id"), max_length=64, blank=True, db_index=True)
+    target_repr = models.CharField(_("target"), max_length=200, blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit log")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_repr} {self.action} {self.target_repr}"
+
+
+class ActivationLink(models.Model):
+    """A one-time, expiring link that lets an account holder choose his password.
+
+    Only the SHA-256 of the token is stored; the token itself travels once, in the e-mail.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="activation_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("activation link")
+        verbose_name_plural = _("activation links")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.user} {self.created_at:%Y-%m-%d}"
+
+
+class DesignationImport(models.Model):
+    """One upload of the designation spreadsheet: previewed first, applied on confirmation."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("previewed")
+        APPLIED = "applied", _("applied")
+        REFUSED = "refused", _("refused")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by"))
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    filename = models.CharField(_("file"), max_length=255)
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PREVIEWED)
+    file_errors = models.JSONField(default=list, blank=True)
+    rows = models.JSONField(default=list, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("designation import")
+        verbose_name_plural = _("designation imports")
+        ordering = ["-uploaded_at"]
+
+    def __str__(self):
+        return f"{self.filename} ({self.uploaded_at:%Y-%m-%d %H:%M})"

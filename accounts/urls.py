@@ -1,0 +1,17 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html",
+                                                redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("activate/<str:token>/", views.activate, name="activate"),
+    path("team/", views.team, name="team"),
+    path("team/new/", views.subaccount_create, name="subaccount_create"),
+    path("team/<int:pk>/", views.subaccount_edit, name="subaccount_edit"),
+    path("team/<int:pk>/active/", views.subaccount_toggle, name="subaccount_toggle"),
+    path("team/<int:pk>/resend/", views.subaccount_resend, name="subaccount_resend"),
+]

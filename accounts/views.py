@@ -1,0 +1,131 @@
+"""Pages for accounts: home, team (sub-accounts), activation. Thin: parse, call a service, render."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import selectors, services
+from .forms import ActivationForm, CapabilitiesForm, SubaccountForm
+from .models import User
+
+
+def client_ip(request):
+    return request.META.get("REMOTE_ADDR")
+
+
+@login_required
+def home(request):
+    return render(request, "accounts/home.html", {
+        "visible_count": selectors.visible_collectivities(request.user).count(),
+    })
+
+
+def _manager_only(request):
+    if request.user.role != User.Role.MANAGER:
+        raise PermissionDenied(_("Only the collectivity's manager administers its sub-accounts."))
+
+
+def _apply_form_errors(form, exc: ValidationError):
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        for error in exc.messages:
+            form.add_error(None, error)
+
+
+@login_required
+def team(request):
+    _manager_only(request)
+    page = Paginator(selectors.subaccounts_of(request.user), 25).get_page(request.GET.get("page"))
+    return render(request, "accounts/team.html", {"page": page})
+
+
+@login_required
+def subaccount_create(request):
+    _manager_only(request)
+    form = SubaccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            agent = services.create_subaccount(
+                request.user, full_name=d["full_name"], cin=d["cin"], email=d["email"],
+                position=d["position"], phone_mobile=d["phone_mobile"], capabilities=form.capabilities(),
+                ip=client_ip(request),
+            )
+        except ValidationError as exc:
+            _apply_form_errors(form, exc)
+        else:
+            messages.success(request, _("Account created for %(name)s. An activation link was sent to %(email)s.")
+                             % {"name": agent.full_name, "email": agent.email})
+            return redirect("team")
+    return render(request, "accounts/subaccount_form.html", {"form": form, "creating": True})
+
+
+@login_required
+def subaccount_edit(request, pk):
+    _manager_only(request)
+    agent = selectors.get_subaccount(request.user, pk)
+    initial = {f: getattr(agent, f) for f in ("can_consult_affiliates", "can_prepare_dossiers",
+                                              "can_certify_dossiers", "position")}
+    form = CapabilitiesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.update_subaccount(request.user, pk, capabilities=form.capabilities(),
+                                   position=form.cleaned_data["position"], ip=client_ip(request))
+        messages.success(request, _("The capabilities of %(name)s were saved.") % {"name": agent.full_name})
+        return redirect("team")
+    return render(request, "accounts/subaccount_form.html", {"form": form, "agent": agent, "creating": False})
+
+
+@login_required
+@require_POST
+def subaccount_toggle(request, pk):
+    _manager_only(request)
+    active = request.POST.get("active") == "1"
+    agent = services.set_subaccount_active(request.user, pk, active=active, ip=client_ip(request))
+    if active:
+        messages.success(request, _("The account of %(name)s is enabled.") % {"name": agent.full_name})
+    else:
+        messages.success(request, _("The account of %(name)s is disabled: it can no longer log in.")
+                         % {"name": agent.full_name})
+    return redirect("team")
+
+
+@login_required
+@require_POST
+def subaccount_resend(request, pk):
+    _manager_only(request)
+    try:
+        agent = services.resend_activation(request.user, pk, ip=client_ip(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("A new activation link was sent to %(email)s.") % {"email": agent.email})
+    return redirect("team")
+
+
+def activate(request, token):
+    try:
+        link = services.check_activation_token(token)
+    except services.ActivationError as exc:
+        return render(request, "accounts/activation_invalid.html", {"error": exc}, status=410 if exc.code in (
+            "used", "expired") else 404)
+    form = ActivationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.activate_account(token, form.cleaned_data["password1"], ip=client_ip(request))
+        except services.ActivationError as exc:
+            return render(request, "accounts/activation_invalid.html", {"error": exc}, status=410)
+        except ValidationError as exc:
+            for error in exc.messages:
+                form.add_error("password1", error)
+        else:
+            messages.success(request, _("Your password is set. Log in with your CIN (%(username)s) and it.")
+                             % {"username": link.user.username})
+            return redirect("login")
+    return render(request, "accounts/activate.html", {"form": form, "account": link.user})
