@@ -1,0 +1,33 @@
+import os
+
+import pytest
+from django.conf import settings
+
+
+def pytest_configure(config):
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _services_required_under_ci(django_db_setup, django_db_blocker):
+    """Under CI the suite runs on PostgreSQL and Redis: a missing service fails, it is never skipped."""
+    if os.environ.get("CI", "").lower() != "true":
+        return
+    with django_db_blocker.unblock():
+        from django.db import connection
+
+        assert connection.vendor == "postgresql", "CI must run on PostgreSQL (DATABASE_URL)"
+    import redis
+
+    assert settings.REDIS_URL, "CI must run with Redis (REDIS_URL)"
+    redis.Redis.from_url(settings.REDIS_URL).ping()
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
