@@ -23,10 +23,18 @@ def _services_required_under_ci(django_db_setup, django_db_blocker):
     redis.Redis.from_url(settings.REDIS_URL).ping()
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database holds Morocco's real collectivities (1,590 councils), loaded once."""
+    with django_db_blocker.unblock():
+        from accounts.services import load_collectivities
+
+        load_collectivities()
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}

@@ -1,0 +1,64 @@
+"""Factories for tests. Collectivities are the real ones (loaded once per test database)."""
+
+import factory
+
+from accounts.models import Collectivity, User
+
+PASSWORD = "a-Strong-test-password-2026"
+
+
+def commune(code="01.511.01.0"):
+    """Tanger by default; any HCP code of the loaded data otherwise."""
+    return Collectivity.objects.get(code=code)
+
+
+def other_commune():
+    """A commune of another province (Fès), for scoping tests."""
+    return Collectivity.objects.filter(kind="commune").exclude(province__code="01.511").order_by("code").last()
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"T{n:06d}")
+    cin = factory.SelfAttribute("username")
+    full_name = factory.Faker("name", locale="fr_FR")
+    email = factory.Sequence(lambda n: f"user{n}@commune.test")
+    role = User.Role.AGENT
+    collectivity = factory.LazyFunction(commune)
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class ManagerFactory(UserFactory):
+    role = User.Role.MANAGER
+    can_prepare_dossiers = True
+    can_certify_dossiers = True
+
+
+class AgentFactory(UserFactory):
+    role = User.Role.AGENT
+
+
+class ProvincialOfficeFactory(UserFactory):
+    role = User.Role.PROVINCIAL_OFFICE
+    collectivity = factory.LazyFunction(lambda: Collectivity.objects.get(code="01.511"))
+
+
+class CmrAgentFactory(UserFactory):
+    role = User.Role.CMR_AGENT
+    collectivity = None
+    cin = None
+
+
+class DgctAdminFactory(UserFactory):
+    role = User.Role.DGCT_ADMIN
+    collectivity = None
+    cin = None
+    is_staff = True
