@@ -24,10 +24,14 @@ from .models import Collectivity, User
 
 # Field -> (French header, Arabic header, other accepted spellings).
 COLUMNS = {
-    "full_name": ("Nom et prénom", "الاسم العائلي والشخصي", ["nom complet", "nom prenom", "الاسم الكامل", "full name"]),
-    "cin": ("CIN", "رقم البطاقة الوطنية للتعريف", ["cnie", "n cin", "carte d identite nationale", "رقم البطاقة الوطنية"]),
-    "ppr": ("Numéro de rémunération (PPR)", "رقم التأجير", ["ppr", "numero de remuneration", "n de remuneration", "matricule"]),
-    "collectivity_type": ("Type de collectivité", "صنف الجماعة الترابية", ["type", "نوع الجماعة الترابية", "type de la collectivite"]),
+    "full_name": ("Nom et prénom", "الاسم العائلي والشخصي",
+                  ["nom complet", "nom prenom", "الاسم الكامل", "full name"]),
+    "cin": ("CIN", "رقم البطاقة الوطنية للتعريف",
+            ["cnie", "n cin", "carte d identite nationale", "رقم البطاقة الوطنية"]),
+    "ppr": ("Numéro de rémunération (PPR)", "رقم التأجير",
+            ["ppr", "numero de remuneration", "n de remuneration", "matricule"]),
+    "collectivity_type": ("Type de collectivité", "صنف الجماعة الترابية",
+                          ["type", "نوع الجماعة الترابية", "type de la collectivite"]),
     "collectivity": ("Collectivité territoriale", "الجماعة الترابية", ["collectivite", "conseil"]),
     "collectivity_code": ("Code HCP", "رمز الجماعة الترابية", ["code", "code de la collectivite"]),
     "province": ("Préfecture ou province", "العمالة أو الإقليم", ["province", "prefecture", "الاقليم", "العمالة"]),
@@ -49,7 +53,9 @@ for _field, (_fr, _ar, _others) in COLUMNS.items():
 _KIND_WORDS = [
     (Collectivity.Kind.REGION, ["conseil de la region", "conseil regional", "conseil de region", "region",
                                 "مجلس جهه", "مجلس الجهه", "جهه"]),
-    (Collectivity.Kind.PROVINCE, ["conseil prefectoral", "conseil provincial", "conseil de la prefecture",
+    (Collectivity.Kind.PROVINCE, ["conseil prefectoral ou provincial", "conseil prefectoral provincial",
+                                  "prefecture ou province", "prefecture province", "conseil prefectoral",
+                                  "conseil provincial", "conseil de la prefecture",
                                   "conseil de la province", "prefecture", "province", "مجلس عماله",
                                   "مجلس اقليم", "مجلس عماله / اقليم", "مجلس عماله او اقليم", "عماله", "اقليم"]),
     (Collectivity.Kind.COMMUNE, ["conseil communal", "conseil de la commune", "commune", "مجلس جماعه",
@@ -195,8 +201,12 @@ def _split_kind(text: str):
 
 
 def _kind_of(text: str):
-    kind, rest = _split_kind(text)
-    return kind if not rest else None
+    """The kind a type cell names ('Conseil communal / مجلس جماعة' as the export writes it), or None."""
+    for part in [text, *re.split(r"[/|\n]+", text)]:
+        kind, rest = _split_kind(part)
+        if kind is not None and not rest:
+            return kind
+    return None
 
 
 class _Directory:

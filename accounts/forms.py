@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.utils.translation import gettext_lazy as _
 
@@ -32,7 +33,8 @@ class SubaccountForm(CapabilitiesForm):
 
 
 class ActivationForm(forms.Form):
-    password1 = forms.CharField(label=_("New password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    password1 = forms.CharField(label=_("New password"),
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
                                 help_text=password_validators_help_text_html)
     password2 = forms.CharField(label=_("Confirm the password"),
                                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
@@ -46,3 +48,11 @@ class ActivationForm(forms.Form):
 
 class DesignationUploadForm(forms.Form):
     file = forms.FileField(label=_("Designation spreadsheet (.xlsx)"))
+
+
+class LoginForm(AuthenticationForm):
+    def get_invalid_login_error(self):
+        return forms.ValidationError(
+            _("Wrong login or password. The login is your CIN (e.g. AB123456); the password is case-sensitive."),
+            code="invalid_login",
+        )

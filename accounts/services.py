@@ -19,7 +19,6 @@ from . import rules
 from .models import ActivationLink, AuditEvent, Collectivity, DesignationImport, User
 from .selectors import get_subaccount
 
-
 # --- audit -----------------------------------------------------------------------------------------
 
 def record_audit(action: str, *, actor=None, target=None, collectivity=None, on_behalf_of=None,

@@ -62,3 +62,13 @@ class DgctAdminFactory(UserFactory):
     collectivity = None
     cin = None
     is_staff = True
+
+
+def log_in(client, username, password=PASSWORD):
+    """Log in through the real login form (django-axes needs the request); True if it worked."""
+    from django.test import Client
+    from django.urls import reverse
+
+    client = client or Client()
+    response = client.post(reverse("login"), {"username": username, "password": password})
+    return response.status_code == 302 and "_auth_user_id" in client.session

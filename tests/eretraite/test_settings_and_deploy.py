@@ -1,0 +1,79 @@
+"""Settings come from the environment; production passes `check --deploy`; the compose file is sound."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from django.conf import settings
+
+ROOT = Path(settings.BASE_DIR)
+PRODUCTION_ENV = {
+    "DJANGO_ENV": "production",
+    "DJANGO_SECRET_KEY": "x" * 20 + "-production-secret-with-enough-entropy-8f3a9c1d2e",
+    "DJANGO_ALLOWED_HOSTS": "e-retraite.example.ma",
+    "DATABASE_URL": "sqlite:////tmp/unused.sqlite3",
+}
+
+
+def run_manage(*args, env):
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env},
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_production_mode_passes_check_deploy_with_no_warning():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_mode_refuses_to_start_without_its_secrets():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "DJANGO_SECRET_KEY"}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_cookies_are_secure():
+    code = ("from django.conf import settings as s; print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
+            "s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS > 0, s.DEBUG)")
+    result = run_manage("shell", "-v", "0", "-c", code, env=PRODUCTION_ENV)
+    assert result.stdout.split() == ["True", "True", "True", "True", "False"], result.stderr
+
+
+def test_nothing_set_means_sqlite_and_an_embedded_celery():
+    code = ("from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'], "
+            "s.CELERY_BROKER_URL, s.CELERY_TASK_ALWAYS_EAGER)")
+    result = run_manage("shell", "-v", "0", "-c", code, env={})
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "memory://", "True"], result.stderr
+
+
+def test_urls_select_postgresql_and_redis():
+    code = ("from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'], "
+            "s.CELERY_BROKER_URL, s.CELERY_TASK_ALWAYS_EAGER)")
+    env = {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/x", "REDIS_URL": "redis://127.0.0.1:6379/1"}
+    result = run_manage("shell", "-v", "0", "-c", code, env=env)
+    assert result.stdout.split() == ["django.db.backends.postgresql", "redis://127.0.0.1:6379/1", "False"]
+
+
+def test_compose_file_describes_the_production_topology():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"db", "redis", "web", "worker", "beat"} <= set(services)
+    assert services["web"]["command"][0] == "gunicorn"
+    assert services["worker"]["command"][:4] == ["celery", "-A", "eretraite", "worker"]
+    assert services["beat"]["command"][:4] == ["celery", "-A", "eretraite", "beat"]
+    for name in ("db", "redis", "web", "worker", "beat"):
+        assert "healthcheck" in services[name], name
+    for name in ("web", "worker", "beat"):
+        env = services[name]["environment"]
+        assert env["DJANGO_ENV"] == "production"
+        assert "DATABASE_URL" in env and "REDIS_URL" in env and "DJANGO_SECRET_KEY" in env
+        assert "@db:5432/" in env["DATABASE_URL"] and env["REDIS_URL"].startswith("redis://redis:")
+    # No secret is written in the file: each comes from the environment.
+    assert "${DJANGO_SECRET_KEY:?" in (ROOT / "docker-compose.yml").read_text()
+
+
+def test_healthz(client, db):
+    assert client.get("/healthz").json() == {"status": "ok"}
