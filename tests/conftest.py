@@ -33,6 +33,19 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _collectivities_after_flush(request):
+    """Transactional tests (live server, worker, browser) end with a flush: reload the councils if gone."""
+    if not ({"transactional_db", "live_server"} & set(request.fixturenames)):
+        return
+    request.getfixturevalue("transactional_db")
+    from accounts.models import Collectivity
+    from accounts.services import load_collectivities
+
+    if not Collectivity.objects.exists():
+        load_collectivities()
+
+
+@pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.MEDIA_ROOT = tmp_path / "media"
