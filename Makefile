@@ -17,7 +17,7 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v -e BuildBackendWarning -e '^ *$$' -e '!!' -e '\*\*\*' || true
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v -e BuildBackendWarning -e 'WARNING: Location' -e '^ *$$' -e '!!' -e '\*\*\*' || true
 	$(BIN)/python -c "import django, pyhanko, celery" # fail here if the install did not complete
 	touch $@
 
