@@ -1,0 +1,101 @@
+"""The dossier workflow: every state, every transition, who may take it and what guards it.
+
+One table, read by the service that applies transitions (``dossiers.services.apply_transition``),
+by the pages (which actions to offer) and by the API. Pure data: no ORM here.
+
+    draft ──submit──> awaiting_certification ──certify──> certified ──(outbox)──> transmitted
+      ^                    │ return                                                  │ CMR events
+      └────────────────────┘                                                         v
+    received ─> under_review ─> documents_requested ─(supplement, certify)─> under_review
+             ─> liquidated ─> in_payment (closed)          rejected (closed)     cancelled (from draft)
+"""
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class State(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    AWAITING_CERTIFICATION = "awaiting_certification", _("Awaiting certification")
+    CERTIFIED = "certified", _("Certified")
+    TRANSMITTED = "transmitted", _("Transmitted to the CMR")
+    RECEIVED = "received", _("Received by the CMR")
+    UNDER_REVIEW = "under_review", _("Under review")
+    DOCUMENTS_REQUESTED = "documents_requested", _("Documents requested")
+    LIQUIDATED = "liquidated", _("Liquidated")
+    IN_PAYMENT = "in_payment", _("In payment")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+CLOSED = frozenset({State.IN_PAYMENT, State.REJECTED, State.CANCELLED})
+# States in which the collectivity may add, replace or remove documents.
+EDITABLE = frozenset({State.DRAFT, State.DOCUMENTS_REQUESTED})
+# States the CMR reports by callback (its liquidation stages).
+CMR_STAGES = frozenset({State.RECEIVED, State.UNDER_REVIEW, State.DOCUMENTS_REQUESTED, State.LIQUIDATED,
+                        State.IN_PAYMENT, State.REJECTED})
+
+
+class Actor(models.TextChoices):
+    PREPARER = "preparer", _("an officer who may prepare dossiers")
+    CERTIFIER = "certifier", _("an officer who may certify dossiers")
+    CMR = "cmr", _("the CMR")
+    SYSTEM = "system", _("the platform")
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    sources: frozenset
+    target: State
+    actor: Actor
+    label: str
+    needs_reason: bool = False
+    guards: tuple = ()
+
+
+def _t(name, sources, target, actor, label, **kw):
+    return Transition(name, frozenset(sources), target, actor, label, **kw)
+
+
+TRANSITIONS = {t.name: t for t in [
+    _t("submit", [State.DRAFT], State.AWAITING_CERTIFICATION, Actor.PREPARER, _("Submit for certification"),
+       guards=("has_documents",)),
+    _t("submit_supplement", [State.DOCUMENTS_REQUESTED], State.AWAITING_CERTIFICATION, Actor.PREPARER,
+       _("Submit the supplement for certification"), guards=("requested_documents_present",)),
+    _t("return", [State.AWAITING_CERTIFICATION], State.DRAFT, Actor.CERTIFIER, _("Return to the preparer"),
+       needs_reason=True),
+    _t("certify", [State.AWAITING_CERTIFICATION], State.CERTIFIED, Actor.CERTIFIER, _("Certify"),
+       guards=("complete", "signatures_accepted", "certifier_is_not_preparer")),
+    _t("cancel", [State.DRAFT], State.CANCELLED, Actor.PREPARER, _("Cancel the dossier"), needs_reason=True),
+    _t("transmit", [State.CERTIFIED], State.TRANSMITTED, Actor.SYSTEM, _("Transmitted to the CMR")),
+    _t("receive", [State.TRANSMITTED], State.RECEIVED, Actor.CMR, _("Received")),
+    _t("review", [State.RECEIVED, State.TRANSMITTED], State.UNDER_REVIEW, Actor.CMR, _("Start the review")),
+    _t("request_documents", [State.RECEIVED, State.UNDER_REVIEW], State.DOCUMENTS_REQUESTED, Actor.CMR,
+       _("Request documents"), needs_reason=True),
+    _t("liquidate", [State.UNDER_REVIEW], State.LIQUIDATED, Actor.CMR, _("Liquidate")),
+    _t("pay", [State.LIQUIDATED], State.IN_PAYMENT, Actor.CMR, _("Put in payment")),
+    _t("reject", [State.RECEIVED, State.UNDER_REVIEW, State.DOCUMENTS_REQUESTED], State.REJECTED, Actor.CMR,
+       _("Reject"), needs_reason=True),
+]}
+
+# A CMR stage report names the state it reached; this is the transition that reaches it.
+STAGE_TRANSITION = {
+    State.RECEIVED: "receive",
+    State.UNDER_REVIEW: "review",
+    State.DOCUMENTS_REQUESTED: "request_documents",
+    State.LIQUIDATED: "liquidate",
+    State.IN_PAYMENT: "pay",
+    State.REJECTED: "reject",
+}
+
+
+def transitions_from(state) -> list[Transition]:
+    return [t for t in TRANSITIONS.values() if state in t.sources]
+
+
+def can_reach(state, transition_name) -> bool:
+    t = TRANSITIONS.get(transition_name)
+    return t is not None and state in t.sources
