@@ -33,6 +33,32 @@ def visible_collectivities(user) -> QuerySet[Collectivity]:
     return qs.none()
 
 
+ACTING_FOR_SESSION_KEY = "acting_for"
+
+
+def acting_collectivity(user, session) -> Collectivity | None:
+    """The collectivity an account acts for now.
+
+    A manager or agent acts for his own collectivity. A provincial office acts for the commune it
+    chose (kept in the session), only while that commune is in its scope; None until it chooses.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if user.role in (User.Role.MANAGER, User.Role.AGENT):
+        return user.collectivity
+    if user.role == User.Role.PROVINCIAL_OFFICE:
+        pk = session.get(ACTING_FOR_SESSION_KEY)
+        return visible_collectivities(user).filter(pk=pk).first() if pk else None
+    return None
+
+
+def on_behalf_of(user, session) -> Collectivity | None:
+    """What an act must say it was done "on behalf of": the commune a provincial office acts for."""
+    if getattr(user, "role", None) == User.Role.PROVINCIAL_OFFICE:
+        return acting_collectivity(user, session)
+    return None
+
+
 def can_see_collectivity(user, collectivity) -> bool:
     return visible_collectivities(user).filter(pk=collectivity.pk).exists()
 

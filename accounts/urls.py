@@ -10,6 +10,7 @@ urlpatterns = [
                                                 redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("activate/<str:token>/", views.activate, name="activate"),
+    path("act-for/", views.act_for, name="act_for"),
     path("team/", views.team, name="team"),
     path("team/new/", views.subaccount_create, name="subaccount_create"),
     path("team/<int:pk>/", views.subaccount_edit, name="subaccount_edit"),

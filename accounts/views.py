@@ -4,7 +4,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -22,6 +23,27 @@ def home(request):
     return render(request, "accounts/home.html", {
         "visible_count": selectors.visible_collectivities(request.user).count(),
     })
+
+
+@login_required
+def act_for(request):
+    """A provincial office chooses the commune of its province it acts for."""
+    if request.user.role != User.Role.PROVINCIAL_OFFICE:
+        raise PermissionDenied(_("Only a provincial office acts on behalf of a commune."))
+    communes = selectors.visible_collectivities(request.user).order_by("name_fr")
+    if request.method == "POST":
+        commune = get_object_or_404(communes, pk=request.POST.get("collectivity"))
+        request.session[selectors.ACTING_FOR_SESSION_KEY] = commune.pk
+        services.record_audit("provincial_office.acts_for", actor=request.user, collectivity=commune,
+                              on_behalf_of=commune, ip=client_ip(request))
+        messages.success(request, _("You now act on behalf of %(council)s.") % {"council": commune.council_label})
+        return redirect(request.POST.get("next") or "home")
+    query = (request.GET.get("q") or "").strip()
+    if query:
+        communes = communes.filter(Q(name_fr__icontains=query) | Q(name_ar__icontains=query) | Q(code=query))
+    page = Paginator(communes, 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/act_for.html", {"page": page, "q": query,
+                                                     "query": f"q={query}" if query else ""})
 
 
 def _manager_only(request):

@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.selectors import acting_collectivity
 
 
 def navigation_for(user):
@@ -13,6 +14,8 @@ def navigation_for(user):
     items = [(_("Home"), reverse("home"), "home")]
     if user.role == User.Role.MANAGER:
         items.append((_("Team"), reverse("team"), "team"))
+    if user.role == User.Role.PROVINCIAL_OFFICE:
+        items.append((_("Choose the commune"), reverse("act_for"), "act_for"))
     if user.is_staff:
         items.append((_("Administration"), reverse("admin:index"), "admin"))
     return items
@@ -23,7 +26,11 @@ def portal(request):
     if user is None:
         return {}
     match = getattr(request, "resolver_match", None)
+    acting = None
+    if getattr(user, "role", None) == User.Role.PROVINCIAL_OFFICE:
+        acting = acting_collectivity(user, request.session)
     return {
+        "acting_for": acting,
         "nav_items": navigation_for(user),
         "nav_current": match.url_name if match else "",
     }
