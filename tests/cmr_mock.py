@@ -202,6 +202,7 @@ class RecordingServer:
     default: tuple = (200, b'{"status": "ok"}', "application/json")
     responses: deque = field(default_factory=deque)
     requests: list = field(default_factory=list)
+    port: int = 0
 
     def __post_init__(self):
         self._cond = threading.Condition()
@@ -233,7 +234,7 @@ class RecordingServer:
 
             do_GET = do_POST = do_PUT = _handle  # noqa: N815
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()

@@ -9,6 +9,7 @@ Routes (documented in ``openapi.yaml``, served at ``/openapi.yaml`` and ``/opena
     GET  /stats                          distinct dossiers, duplicate deliveries, count per stage
     GET|POST /admin/faults               fault injection (token)
     POST /admin/dossiers/{ref}/stage     move a dossier (token)
+    GET  /admin/callbacks?status=S       the callback outbox: attempts, last error (token)
     POST /admin/callbacks/retry          resend the callbacks given up (token)
     GET  /                               the back office's page (list + buttons)
     GET  /healthz
@@ -151,6 +152,7 @@ class Handler(BaseHTTPRequestHandler):
         ("GET", r"/admin/faults", "get_faults", False, True),
         ("POST", r"/admin/faults", "set_faults", False, True),
         ("POST", r"/admin/dossiers/(?P<ref>[A-Za-z0-9-]{1,64})/stage", "admin_stage", False, True),
+        ("GET", r"/admin/callbacks", "admin_callbacks", False, True),
         ("POST", r"/admin/callbacks/retry", "admin_retry", False, True),
     ]
 
@@ -352,6 +354,10 @@ class Handler(BaseHTTPRequestHandler):
         event = self.app.store.advance(ref, str(data.get("stage", "")), data.get("details"),
                                        source="admin")
         return 200, event, {}
+
+    def admin_callbacks(self):
+        status = (self.query.get("status") or [None])[0]
+        return 200, {"results": self.app.store.callbacks(status=status)}, {}
 
     def admin_retry(self):
         return 200, {"requeued": self.app.store.retry_failed_callbacks()}, {}
