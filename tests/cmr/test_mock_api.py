@@ -1,13 +1,16 @@
 """The mock back office, over HTTP, as a separate process with its own storage."""
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
 
+import requests
 import yaml
 
-from tests.cmr_mock import ROOT, make_delivery, wait_until
+from cmr import rules
+from tests.cmr_mock import ROOT, make_delivery, post_delivery, wait_until
 
 
 def test_first_receipt_gets_a_reference_and_every_replay_the_same_answer(cmr_mock):
@@ -85,8 +88,6 @@ def test_missing_and_unlisted_files_and_bad_manifests_are_refused_422(cmr_mock):
 
 
 def test_a_delivery_without_idempotency_key_or_not_multipart_is_refused(cmr_mock):
-    import requests
-
     manifest, files = make_delivery("D-4")
     no_key = requests.post(f"{cmr_mock.base_url}/dossiers",
                            files=[("manifest", (None, json.dumps(manifest)))], timeout=5)
@@ -253,3 +254,29 @@ def test_the_mock_never_imports_the_portal():
                             text=True, env=env, timeout=30)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_manage_py_run_cmr_mock_serves_with_the_portal_s_settings(tmp_path, callback_receiver):
+    """The Django command passes the portal's settings (the shared secret) as defaults."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CMR_")}
+    env.update({"PYTHONUNBUFFERED": "1", "DJANGO_ENV": "development"})
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "run_cmr_mock", "--port", "0", "--data-dir",
+         str(tmp_path / "mock"), "--callback-url", f"{callback_receiver.url}/cmr/callbacks/",
+         "--callback-poll", "0.05", "--skip-checks"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert "CMR mock listening on http://127.0.0.1:" in line
+        base = line.split("listening on ", 1)[1].split()[0]
+        manifest, files = make_delivery("D-13")
+        assert post_delivery(base, "key-13", manifest, files).status_code == 201
+        [callback] = callback_receiver.wait_for(1)
+        rules.verify_signature("development-only-cmr-callback-secret",
+                               timestamp=callback.headers[rules.TIMESTAMP_HEADER],
+                               signature=callback.headers[rules.SIGNATURE_HEADER],
+                               body=callback.body)
+        assert requests.get(f"{base}/stats", timeout=5).json()["dossiers_received"] == 1
+    finally:
+        proc.terminate()
+        proc.wait(10)
