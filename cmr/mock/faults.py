@@ -31,7 +31,7 @@ class Faults:
     down_for_seconds: float = 0.0     # down for this long from now, then up again by itself
     error_rate: float = 0.0           # share of requests answered 500, nothing processed
     timeout_rate: float = 0.0         # share processed, then answered after timeout_seconds
-    timeout_seconds: float = 30.0
+    timeout_seconds: float = 40.0      # beyond the portal's default read timeout (30 s)
     bad_answer_rate: float = 0.0      # share processed, then answered 200 with an HTML page
     latency_ms: int = 0               # added before every API answer
     duplicate_callbacks: bool = False  # every callback POSTed twice

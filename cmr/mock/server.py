@@ -134,6 +134,7 @@ def parse_multipart(body: bytes, content_type: str) -> list[tuple[str, str | Non
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "cmr-mock/1"
+    disable_nagle_algorithm = True  # headers and body leave at once (no 40 ms delayed-ACK stall)
     app: MockApp  # set on the server class
 
     ROUTES = [
