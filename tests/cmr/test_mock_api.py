@@ -280,3 +280,21 @@ def test_manage_py_run_cmr_mock_serves_with_the_portal_s_settings(tmp_path, call
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_concurrent_deliveries_of_one_key_store_one_dossier(cmr_mock):
+    """Two workers racing on the same transmission: one dossier, one reference for both."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    manifest, files = make_delivery("D-14", documents=3, size=50_000)
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: cmr_mock.deliver("key-14", manifest, files),
+                                range(16)))
+
+    assert {a.status_code for a in answers} == {201}
+    assert len({a.json()["reference"] for a in answers}) == 1
+    assert [a.headers["Idempotent-Replayed"] for a in answers].count("false") == 1
+    stats = cmr_mock.stats()
+    assert (stats["dossiers_received"], stats["duplicate_deliveries"]) == (1, 15)
+    assert len(list((cmr_mock.data_dir / "files").iterdir())) == 1
+    assert list((cmr_mock.data_dir / "incoming").iterdir()) == []

@@ -57,7 +57,7 @@ def test_down_in_drop_mode_drops_the_connection(cmr_mock):
 
 
 def test_down_for_a_while_comes_back_by_itself(cmr_mock):
-    snapshot = cmr_mock.set_faults(down_for_seconds=1)
+    snapshot = cmr_mock.set_faults(down_for_seconds=3)
     assert snapshot["down_now"] is True
     assert cmr_mock.get("/dossiers").status_code == 503
 
