@@ -95,3 +95,34 @@ def apply_stage_event(event: rules.StageEvent) -> None:
     Until the dossiers exist, every event is for an unknown dossier.
     """
     raise UnknownDossier(f"no dossier with CMR reference {event.cmr_reference}")
+
+
+def reconcile_stages(reference: str, *, client=None) -> list[tuple[str, str]]:
+    """Ask the back office for a dossier's stage history and apply what the callbacks missed.
+
+    For a periodic task over dossiers whose callbacks may have been lost. Each history entry carries
+    the event id its callback carried, so an entry applied by a callback is a ``DUPLICATE`` here and
+    a callback arriving after reconciliation changes nothing. Entries are applied in order; the
+    first refusal (``UnknownDossier``, ``StageNotAllowed``) stops the pass and is raised.
+    Network failures raise the client's ``CmrRetryableError`` / ``CmrPermanentError``.
+
+    Returns ``(event_id, outcome)`` for each entry.
+    """
+    from .client import get_client
+
+    data = (client or get_client()).get_stages(reference)
+    outcomes = []
+    for entry in data.get("history") or []:
+        event = rules.parse_event(rules.StageEvent(
+            event_id=entry["event_id"],
+            cmr_reference=data.get("reference") or reference,
+            portal_dossier_id=str(data["portal_dossier_id"]),
+            stage=entry["stage"],
+            previous_stage=entry.get("previous_stage"),
+            occurred_at=rules.parse_datetime(entry["occurred_at"]),
+            details=entry.get("details") or {},
+        ).to_json())  # the same validation as a callback's
+        outcomes.append((event.event_id, receive_stage_event(event)))
+    if outcomes:
+        log.info("CMR %s reconciled: %s", reference, outcomes)
+    return outcomes
