@@ -197,3 +197,56 @@ def test_callbacks_signed_by_the_real_mock_are_applied_once_even_when_sent_twice
     assert [(e.cmr_reference, e.portal_dossier_id, e.stage) for e in workflow] == [
         (reference, "77", "received"), (reference, "77", "under_review")]
     assert CmrEvent.objects.count() == 2
+
+
+def _in_own_connection(fn):
+    """Run ``fn`` in a thread with its own database connection (committing for real)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    def run():
+        try:
+            return fn()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()
+
+
+def test_two_simultaneous_deliveries_of_one_event_apply_it_once(monkeypatch):
+    """Two web workers receive the same callback at once: the unique event id serialises them."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    applied = []
+    inside = threading.Event()
+
+    def slow_apply(event):
+        applied.append(event.event_id)
+        inside.set()
+        time.sleep(0.5)  # the other delivery arrives while this transaction is open
+
+    monkeypatch.setattr(services, "apply_stage_event", slow_apply)
+    event = rules.parse_event(event_body())
+
+    def deliver(wait_first):
+        if wait_first:
+            inside.wait(5)
+        try:
+            return services.receive_stage_event(event)
+        finally:
+            connection.close()
+
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            outcomes = list(pool.map(deliver, [False, True]))
+        assert outcomes == ["applied", "duplicate"]
+        assert applied == [event.event_id]
+        assert _in_own_connection(
+            lambda: CmrEvent.objects.filter(event_id=event.event_id).count()) == 1
+    finally:
+        _in_own_connection(lambda: CmrEvent.objects.filter(event_id=event.event_id).delete())
