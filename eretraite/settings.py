@@ -225,3 +225,28 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# --- CMR gateway (cmr/) --------------------------------------------------------------------------
+# The back office the outbox delivers certified dossiers to, and the secret its callbacks are signed
+# with (HMAC-SHA256 over "<timestamp>.<body>"). The mock back office (run_cmr_mock) reads the same
+# CMR_CALLBACK_SECRET.
+CMR_BASE_URL = env.str("CMR_BASE_URL", default="http://127.0.0.1:8001")
+CMR_CALLBACK_SECRET = (
+    env.str("CMR_CALLBACK_SECRET")
+    if PRODUCTION
+    else env.str("CMR_CALLBACK_SECRET", default="development-only-cmr-callback-secret")
+)
+CMR_CALLBACK_TOLERANCE_SECONDS = env.int("CMR_CALLBACK_TOLERANCE_SECONDS", default=300)
+CMR_CONNECT_TIMEOUT = env.float("CMR_CONNECT_TIMEOUT", default=3.0)
+CMR_READ_TIMEOUT = env.float("CMR_READ_TIMEOUT", default=30.0)
+# The outbox's retries: exponential back-off with jitter from BASE up to MAX, then failed.
+CMR_SEND_MAX_ATTEMPTS = env.int("CMR_SEND_MAX_ATTEMPTS", default=8)
+CMR_RETRY_BASE_SECONDS = env.float("CMR_RETRY_BASE_SECONDS", default=10.0)
+CMR_RETRY_MAX_SECONDS = env.float("CMR_RETRY_MAX_SECONDS", default=900.0)
+# Defaults of `manage.py run_cmr_mock` (the mock's own CMR_MOCK_* variables win).
+CMR_MOCK_CALLBACK_URL = env.str(
+    "CMR_MOCK_CALLBACK_URL", default=f"{SITE_URL.rstrip('/')}/cmr/callbacks/")
+CMR_MOCK_DATA_DIR = env.path("CMR_MOCK_DATA_DIR", default=BASE_DIR / "var" / "cmr_mock")
+CMR_MOCK_ADMIN_TOKEN = env.str(
+    "CMR_MOCK_ADMIN_TOKEN", default="" if PRODUCTION else "development-only-mock-admin-token")
+# --- end of CMR gateway ---------------------------------------------------------------------------

@@ -1,0 +1,177 @@
+"""The HTTP client of the CMR back office, as the outbox uses it.
+
+Every failure is a typed exception that tells the outbox what to do:
+
+- ``CmrRetryableError``: try again later (network error, timeout, 5xx, 408/425/429, an answer that
+  is not JSON or lacks the reference — the back office may have stored the dossier, and the replay
+  under the same Idempotency-Key will get the first answer);
+- ``CmrPermanentError``: retrying the same request cannot succeed (4xx: bad manifest or digest,
+  unknown reference, refused credentials); the transmission is failed and shown to staff;
+- ``CmrConflictError`` (a permanent error): the Idempotency-Key was already used for different
+  content (409) — the outbox sent something else under the same key, which needs a human.
+
+Nothing here touches the database; the outbox decides what to record.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from django.conf import settings
+
+from . import rules
+
+RETRYABLE_STATUSES = frozenset({408, 425, 429})
+
+
+class CmrError(Exception):
+    retryable = False
+
+    def __init__(self, message: str, *, status: int | None = None, body: str = "",
+                 code: str = ""):
+        super().__init__(message)
+        self.status = status
+        self.body = body[:2000]
+        self.code = code
+
+
+class CmrRetryableError(CmrError):
+    retryable = True
+
+
+class CmrPermanentError(CmrError):
+    retryable = False
+
+
+class CmrConflictError(CmrPermanentError):
+    """409: this Idempotency-Key already carried different content."""
+
+
+@dataclass(frozen=True)
+class DeliveryReceipt:
+    reference: str
+    replayed: bool
+    status: int
+    body: dict[str, Any]
+
+
+class CmrClient:
+    def __init__(self, base_url: str | None = None, *, connect_timeout: float | None = None,
+                 read_timeout: float | None = None, session: requests.Session | None = None):
+        self.base_url = (base_url or settings.CMR_BASE_URL).rstrip("/")
+        self.timeout = (
+            connect_timeout if connect_timeout is not None else settings.CMR_CONNECT_TIMEOUT,
+            read_timeout if read_timeout is not None else settings.CMR_READ_TIMEOUT,
+        )
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = "e-retraite"
+
+    # --- transport -----------------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, **kwargs) -> requests.Response:
+        url = f"{self.base_url}{path}"
+        try:
+            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+        except requests.Timeout as exc:
+            raise CmrRetryableError(f"{method} {path}: timed out ({exc})", code="timeout") from exc
+        except requests.ConnectionError as exc:
+            raise CmrRetryableError(f"{method} {path}: connection failed ({exc})",
+                                    code="connection") from exc
+        except requests.RequestException as exc:
+            raise CmrRetryableError(f"{method} {path}: {exc}", code="transport") from exc
+        if response.status_code >= 400:
+            self._raise_for_status(method, path, response)
+        return response
+
+    @staticmethod
+    def _raise_for_status(method: str, path: str, response: requests.Response) -> None:
+        status = response.status_code
+        text = response.text
+        message = f"{method} {path}: HTTP {status}"
+        try:
+            detail = response.json()
+            if isinstance(detail, dict) and detail.get("message"):
+                message += f" ({detail['message']}"
+                if detail.get("errors"):
+                    message += ": " + "; ".join(map(str, detail["errors"]))[:500]
+                message += ")"
+        except ValueError:
+            pass
+        if status >= 500 or status in RETRYABLE_STATUSES:
+            raise CmrRetryableError(message, status=status, body=text, code=f"http_{status}")
+        if status == 409:
+            raise CmrConflictError(message, status=status, body=text, code="conflict")
+        raise CmrPermanentError(message, status=status, body=text, code=f"http_{status}")
+
+    @staticmethod
+    def _json(method: str, path: str, response: requests.Response) -> dict[str, Any]:
+        try:
+            data = response.json()
+        except ValueError:
+            raise CmrRetryableError(
+                f"{method} {path}: HTTP {response.status_code} answer is not JSON",
+                status=response.status_code, body=response.text, code="not_json") from None
+        if not isinstance(data, dict):
+            raise CmrRetryableError(f"{method} {path}: the JSON answer is not an object",
+                                    status=response.status_code, body=response.text,
+                                    code="not_json")
+        return data
+
+    # --- the API -------------------------------------------------------------------------------
+
+    def send_dossier(self, *, idempotency_key: str, manifest: dict[str, Any],
+                     files: Iterable[tuple[str, bytes]]) -> DeliveryReceipt:
+        """Deliver a dossier (or a supplement): the manifest and its PDFs, under one key.
+
+        ``files``: (file name as in the manifest, content). A replay of the same key and content
+        gets the first receipt (``replayed`` true): the outbox treats both as delivered.
+        """
+        parts: list[tuple[str, tuple]] = [
+            (rules.MANIFEST_FIELD, (None, json.dumps(manifest, ensure_ascii=False).encode(),
+                                    "application/json")),
+        ]
+        parts += [(rules.FILE_FIELD, (name, content, "application/pdf")) for name, content in files]
+        response = self._request("POST", "/dossiers", files=parts,
+                                 headers={"Idempotency-Key": idempotency_key})
+        data = self._json("POST", "/dossiers", response)
+        reference = data.get("reference")
+        if not isinstance(reference, str) or not reference.strip():
+            raise CmrRetryableError("POST /dossiers: the answer carries no CMR reference",
+                                    status=response.status_code, body=response.text,
+                                    code="no_reference")
+        return DeliveryReceipt(
+            reference=reference.strip(),
+            replayed=response.headers.get("Idempotent-Replayed", "").lower() == "true",
+            status=response.status_code,
+            body=data,
+        )
+
+    def get_stages(self, reference: str) -> dict[str, Any]:
+        """A dossier's current stage and history, for the reconciliation of lost callbacks."""
+        path = f"/dossiers/{reference}/stages"
+        data = self._json("GET", path, self._request("GET", path))
+        if data.get("stage") is not None and data["stage"] not in rules.STAGES:
+            raise CmrPermanentError(f"GET {path}: unknown stage {data['stage']!r}",
+                                    code="unknown_stage")
+        return data
+
+    def find_by_portal_id(self, portal_dossier_id: str | int) -> list[dict[str, Any]]:
+        data = self._json("GET", "/dossiers", self._request(
+            "GET", "/dossiers", params={"portal_dossier_id": str(portal_dossier_id)}))
+        return list(data.get("results") or [])
+
+
+_local = threading.local()
+
+
+def get_client() -> CmrClient:
+    """One client (and its connection pool) per thread, configured from settings."""
+    client = getattr(_local, "client", None)
+    if client is None or client.base_url != settings.CMR_BASE_URL.rstrip("/"):
+        client = _local.client = CmrClient()
+    return client
