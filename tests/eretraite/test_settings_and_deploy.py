@@ -14,6 +14,7 @@ PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": "x" * 20 + "-production-secret-with-enough-entropy-8f3a9c1d2e",
     "DJANGO_ALLOWED_HOSTS": "e-retraite.example.ma",
     "DATABASE_URL": "sqlite:////tmp/unused.sqlite3",
+    "CMR_CALLBACK_SECRET": "a-long-shared-secret-for-callbacks-0123456789",
 }
 
 
