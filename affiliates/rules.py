@@ -459,6 +459,7 @@ def early_retirement_eligibility(
     service = effective_service(periods, on=on)
     eligible = service.total >= required
     reached, projected = threshold_reached_on(periods, required)
+    projected = projected and reached is not None and reached > on  # a past date is a fact
     if eligible and reached is not None and reached > on:  # the periods say so only via projection
         reached, projected = None, False
     shortfall = YMD() if eligible else required - service.total

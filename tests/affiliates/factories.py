@@ -35,14 +35,31 @@ def with_career(affiliate, *spans, salaries=((date(2000, 1, 1), "9000.00"),), fa
     for start, end, kind in spans or ((affiliate.recruitment_date, None, "effective"),):
         ServicePeriod.objects.create(affiliate=affiliate, start=start, end=end, kind=kind)
     for start, amount in salaries:
-        SalaryRecord.objects.create(affiliate=affiliate, start=start, monthly_salary=Decimal(amount),
-                                    scale=affiliate.scale, step=affiliate.step)
+        SalaryRecord.objects.create(
+            affiliate=affiliate,
+            start=start,
+            monthly_salary=Decimal(amount),
+            scale=affiliate.scale,
+            step=affiliate.step,
+        )
     if family:
-        FamilyMember.objects.create(affiliate=affiliate, relation="spouse", full_name_fr="Alaoui Karim",
-                                    full_name_ar="العلوي كريم", sex="M", birth_date=date(1972, 5, 1),
-                                    event_date=date(1999, 7, 1))
-        FamilyMember.objects.create(affiliate=affiliate, relation="child", full_name_fr="Alaoui Salma",
-                                    full_name_ar="العلوي سلمى", sex="F", birth_date=date(2003, 9, 2))
+        FamilyMember.objects.create(
+            affiliate=affiliate,
+            relation="spouse",
+            full_name_fr="Alaoui Karim",
+            full_name_ar="العلوي كريم",
+            sex="M",
+            birth_date=date(1972, 5, 1),
+            event_date=date(1999, 7, 1),
+        )
+        FamilyMember.objects.create(
+            affiliate=affiliate,
+            relation="child",
+            full_name_fr="Alaoui Salma",
+            full_name_ar="العلوي سلمى",
+            sex="F",
+            birth_date=date(2003, 9, 2),
+        )
     return affiliate
 
 

@@ -1,6 +1,12 @@
 import pytest
 
-from affiliates.identifiers import InvalidQuery, canonical_cin, canonical_number, name_keys, parse_query
+from affiliates.identifiers import (
+    InvalidQuery,
+    canonical_cin,
+    canonical_number,
+    name_keys,
+    parse_query,
+)
 
 pytestmark = pytest.mark.django_db  # the session needs the test database (root conftest)
 
@@ -56,4 +62,4 @@ def test_name_keys_tolerate_one_typo_per_word():
         from affiliates.identifiers import query_word_keys
 
         assert stored & set(query_word_keys(typo)[0]), typo
-    assert not stored & set(["alaoui"])
+    assert not stored & {"alaoui"}

@@ -40,16 +40,21 @@ def test_search_columns_follow_the_names():
 )
 def test_service_periods_cannot_overlap(second_start, second_end):
     a = AffiliateFactory()
-    ServicePeriod.objects.create(affiliate=a, start=date(2000, 1, 1), end=date(2009, 12, 31),
-                                 kind="effective")
+    ServicePeriod.objects.create(
+        affiliate=a, start=date(2000, 1, 1), end=date(2009, 12, 31), kind="effective"
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
-        ServicePeriod.objects.create(affiliate=a, start=second_start, end=second_end, kind="unpaid_leave")
+        ServicePeriod.objects.create(
+            affiliate=a, start=second_start, end=second_end, kind="unpaid_leave"
+        )
     assert a.periods.count() == 1
 
 
 def test_adjacent_periods_and_other_affiliates_are_fine():
     a, b = AffiliateFactory(), AffiliateFactory()
-    ServicePeriod.objects.create(affiliate=a, start=date(2000, 1, 1), end=date(2009, 12, 31), kind="effective")
+    ServicePeriod.objects.create(
+        affiliate=a, start=date(2000, 1, 1), end=date(2009, 12, 31), kind="effective"
+    )
     ServicePeriod.objects.create(affiliate=a, start=date(2010, 1, 1), end=None, kind="effective")
     ServicePeriod.objects.create(affiliate=b, start=date(2000, 1, 1), end=None, kind="effective")
     assert ServicePeriod.objects.count() == 3
@@ -58,7 +63,9 @@ def test_adjacent_periods_and_other_affiliates_are_fine():
 def test_a_period_cannot_end_before_it_starts():
     a = AffiliateFactory()
     with pytest.raises(IntegrityError), transaction.atomic():
-        ServicePeriod.objects.create(affiliate=a, start=date(2010, 1, 1), end=date(2009, 1, 1), kind="effective")
+        ServicePeriod.objects.create(
+            affiliate=a, start=date(2010, 1, 1), end=date(2009, 1, 1), kind="effective"
+        )
 
 
 # --- generator ---
@@ -90,15 +97,24 @@ def test_generator_is_deterministic_and_appends_without_collisions():
     services.load_generated(50, seed=3, today=date(2026, 1, 1))
     again = list(Affiliate.objects.order_by("id").values_list("last_name_fr", "birth_date"))
     assert first == again
-    services.load_generated(50, seed=3, today=date(2026, 1, 1))  # appended: new ids, new identifiers
+    services.load_generated(
+        50, seed=3, today=date(2026, 1, 1)
+    )  # appended: new ids, new identifiers
     assert Affiliate.objects.count() == 100
     a = AffiliateFactory()  # the id sequence was moved past the copied rows
     assert a.pk > Affiliate.objects.exclude(pk=a.pk).order_by("-pk").first().pk
 
 
 def test_showcase_puts_cases_in_the_demo_collectivity():
-    call_command("generate_affiliates", "--count", "20", "--collectivity", "01.511.01.0", "--showcase",
-                 verbosity=0)
+    call_command(
+        "generate_affiliates",
+        "--count",
+        "20",
+        "--collectivity",
+        "01.511.01.0",
+        "--showcase",
+        verbosity=0,
+    )
     tanger = Collectivity.objects.get(code="01.511.01.0")
     assert Affiliate.objects.filter(collectivity=tanger).count() == 20
     assert Affiliate.objects.filter(birth_date=date(1964, 2, 29)).exists()
@@ -109,7 +125,10 @@ def test_a_large_load_rebuilds_every_index_and_constraint(monkeypatch):
         with connection.cursor() as cursor:
             cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename LIKE 'affiliates_%%'")
             indexes = {r[0] for r in cursor.fetchall()}
-            cursor.execute("SELECT conname FROM pg_constraint WHERE conrelid::regclass::text LIKE 'affiliates_%%'")
+            cursor.execute(
+                "SELECT conname FROM pg_constraint "
+                "WHERE conrelid::regclass::text LIKE 'affiliates_%%'"
+            )
             return indexes, {r[0] for r in cursor.fetchall()}
 
     before = definitions()

@@ -314,3 +314,11 @@ def test_refund():
         FEMALE, career((date(2000, 1, 1), date(2019, 12, 31), EFFECTIVE)), on=TODAY
     )
     assert not rules.refund_possible(MALE, [], on=TODAY, loss_of_rights=True)
+
+
+def test_a_date_already_passed_is_a_fact_a_future_one_a_projection():
+    past = rules.early_retirement_eligibility(FEMALE, WOMAN_SINCE_2000, on=date(2019, 1, 1))
+    future = rules.early_retirement_eligibility(FEMALE, WOMAN_SINCE_2000, on=date(2017, 1, 1))
+    assert past.reached_on == future.reached_on == date(2018, 1, 1)
+    assert not past.reached_projected and future.reached_projected
+    assert "If the current period goes on" in future.reasoning[-1]
