@@ -36,6 +36,8 @@ def _page_url(request, number):
 class AffiliateViewSet(viewsets.ViewSet):
     """Search the registry, read an affiliate, check his rights. Only the account's scope."""
 
+    lookup_value_regex = "[0-9]+"
+
     @extend_schema(
         parameters=[OpenApiParameter("q", str, required=True), OpenApiParameter("page", int)],
         responses=AffiliateListSerializer(many=True),
@@ -87,6 +89,8 @@ class AffiliateViewSet(viewsets.ViewSet):
 
 class CorrectionViewSet(viewsets.ViewSet):
     """Correction requests: officers propose, CMR agents accept or refuse; both read the same."""
+
+    lookup_value_regex = "[0-9]+"
 
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
