@@ -17,6 +17,7 @@ from .serializers import (
     CorrectionCreateSerializer,
     CorrectionSerializer,
     DecisionSerializer,
+    affiliate_summary,
     eligibility_payload,
 )
 
@@ -59,7 +60,7 @@ class AffiliateViewSet(viewsets.ViewSet):
                 "previous": _page_url(
                     request, page.previous_page_number() if page.has_previous() else None
                 ),
-                "results": AffiliateListSerializer(page.object_list, many=True).data,
+                "results": [affiliate_summary(a) for a in page.object_list],
             }
         )
 

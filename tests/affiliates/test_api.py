@@ -154,3 +154,10 @@ def test_exact_lookup_uses_a_fixed_number_of_queries(django_assert_num_queries):
     api = api_for(ManagerFactory())
     with django_assert_num_queries(2):  # token with its user, the lookup
         assert api.get("/api/v1/affiliates/", {"q": a.ppr}).json()["count"] == 1
+
+
+def test_search_results_match_the_documented_serializer():
+    from affiliates.serializers import AffiliateListSerializer, affiliate_summary
+
+    a = AffiliateFactory()
+    assert affiliate_summary(a) == dict(AffiliateListSerializer(a).data)
