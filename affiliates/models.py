@@ -8,6 +8,7 @@ overlap (an exclusion constraint), both created by migration 0002 on PostgreSQL 
 """
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -194,6 +195,13 @@ class FamilyMember(models.Model):
         return self.full_name_ar if (get_language() or "").startswith("ar") else self.full_name_fr
 
 
+def _field_label(field):
+    try:
+        return Affiliate._meta.get_field(field).verbose_name
+    except FieldDoesNotExist:  # a field removed since: show its name
+        return field
+
+
 class CorrectionRequest(models.Model):
     """An officer asks the CMR to correct one field of an affiliate, with a supporting PDF."""
 
@@ -264,6 +272,10 @@ class CorrectionRequest(models.Model):
     def __str__(self):
         return f"{self.affiliate_id} {self.field}: {self.proposed_value} ({self.status})"
 
+    @property
+    def field_label(self):
+        return _field_label(self.field)
+
 
 class FieldChange(models.Model):
     """The registry's history: every change of a field keeps its old value."""
@@ -287,3 +299,7 @@ class FieldChange(models.Model):
 
     def __str__(self):
         return f"{self.field}: {self.old_value} → {self.new_value}"
+
+    @property
+    def field_label(self):
+        return _field_label(self.field)

@@ -209,6 +209,15 @@ class YMD:
         return (Decimal(self.days360) / Decimal(360)).quantize(Decimal("0.0001"))
 
     def __add__(self, other: YMD) -> YMD:
+        """Lengths of different periods add up with days carried into 30-day months.
+
+        Adding nothing changes nothing: one period of 17 years 11 months 30 days (the last
+        month a 31-day one) stays short of 18 years, as the calendar says.
+        """
+        if not other.days360:
+            return self
+        if not self.days360:
+            return other
         return YMD.from_days360(self.days360 + other.days360)
 
     def __sub__(self, other: YMD) -> YMD:
@@ -233,8 +242,9 @@ def add_ymd(start: date, years: int = 0, months: int = 0, days: int = 0) -> date
 def calendar_length(start: date, end_exclusive: date) -> YMD:
     """The calendar years, months and days from ``start`` (included) to ``end_exclusive``.
 
-    Days are the remainder after whole months, so they may reach 30 in a 31-day month; totals are
-    normalised with 30-day months (``YMD.__add__``).
+    Days are the remainder after whole calendar months, so they may reach 30 in a 31-day month
+    (kept as such: it is not a whole month); sums of periods carry days into 30-day months
+    (``YMD.__add__``).
     """
     if end_exclusive <= start:
         return YMD()
@@ -243,7 +253,7 @@ def calendar_length(start: date, end_exclusive: date) -> YMD:
         months -= 1
     anchor = add_ymd(start, months=months)
     days = (end_exclusive - anchor).days
-    return YMD.from_days360(months * 30 + days)
+    return YMD(months // 12, months % 12, days)
 
 
 # --- age limit ---
@@ -346,6 +356,10 @@ class PeriodLine:
     future: bool = False  # starts after the evaluation date
 
     @property
+    def label(self):
+        return PERIOD_KINDS[self.kind][1]
+
+    @property
     def reason(self):
         label = PERIOD_KINDS[self.kind][1]
         if self.future:
@@ -411,9 +425,26 @@ def threshold_reached_on(periods: list[Period], threshold: YMD) -> tuple[date | 
         remaining = threshold - cumulative if threshold > cumulative else YMD()
         candidate = add_ymd(p.start, remaining.years, remaining.months, remaining.days)
         if p.end is None or candidate <= p.end + timedelta(days=1):
-            return candidate, p.end is None
+            return _settle(periods, threshold, candidate), p.end is None
         cumulative = cumulative + calendar_length(p.start, p.end + timedelta(days=1))
     return None, False
+
+
+def _settle(periods, threshold: YMD, candidate: date) -> date:
+    """Move ``candidate`` to the first day ``effective_service`` itself reaches ``threshold``.
+
+    Carrying days into 30-day months can complete a month a day or two before the calendar
+    does (e.g. 30 days of a 31-day month): the date shown must agree with the count shown.
+    """
+    one = timedelta(days=1)
+    for _step in range(62):
+        if effective_service(periods, on=candidate - one).total >= threshold:
+            candidate -= one
+        elif effective_service(periods, on=candidate).total < threshold:
+            candidate += one
+        else:
+            break
+    return candidate
 
 
 # --- article 4: early retirement ---
@@ -462,7 +493,7 @@ def early_retirement_eligibility(
     projected = projected and reached is not None and reached > on  # a past date is a fact
     if eligible and reached is not None and reached > on:  # the periods say so only via projection
         reached, projected = None, False
-    shortfall = YMD() if eligible else required - service.total
+    shortfall = YMD() if eligible else max(required - service.total, YMD(0, 0, 1))
     who = {MALE: _("men"), FEMALE: _("women")}[sex]
     reasoning = []
     if invalidity:

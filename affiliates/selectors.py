@@ -252,3 +252,42 @@ def correction_queue(user, *, status: str | None = CorrectionRequest.Status.PEND
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("requested_at", "id") if status == "pending" else qs
+
+
+# --- reminders ---
+
+
+def approaching_age_limit(user, *, on: date | None = None, months: int = 12) -> QuerySet[Affiliate]:
+    """Active affiliates in scope who reach their age limit (or the end of their extension)
+    within ``months`` of ``on``, soonest first: the CMR asks HR to start a year ahead."""
+    on = on or date.today()
+    end = rules.add_ymd(on, months=months)
+    window = Q()
+    schedule = rules.parameter("age_limit_schedule", on).value
+    previous_upto = None
+    for upto, years, extra_months in schedule:
+        first_birth = rules.add_ymd(on, -years, -extra_months)
+        last_birth = rules.add_ymd(end, -years, -extra_months)
+        row = Q(birth_date__gte=first_birth, birth_date__lte=last_birth, research_professor=False)
+        if previous_upto is not None:
+            row &= Q(birth_date__year__gt=previous_upto)
+        if upto is not None:
+            row &= Q(birth_date__year__lte=upto)
+        window |= row
+        previous_upto = upto
+    years, extra_months = rules.parameter("age_limit_research_professor", on).value
+    window |= Q(
+        research_professor=True,
+        birth_date__gte=rules.add_ymd(on, -years, -extra_months),
+        birth_date__lte=rules.add_ymd(end, -years, -extra_months),
+    )
+    return (
+        affiliates_for(user)
+        .filter(status=Affiliate.Status.ACTIVE)
+        .filter(
+            (window & Q(age_limit_extended_until__isnull=True))
+            | Q(age_limit_extended_until__gte=on, age_limit_extended_until__lte=end)
+        )
+        .select_related("collectivity")
+        .order_by("birth_date", "id")
+    )

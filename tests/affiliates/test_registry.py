@@ -146,3 +146,13 @@ def test_generator_refuses_bad_arguments():
     with pytest.raises(CommandError):
         call_command("generate_affiliates", "--count", "5", "--collectivity", "99.999", verbosity=0)
     assert not Affiliate.objects.exists()
+
+
+def test_demo_data_is_loaded_once_with_cases_in_tanger():
+    call_command("generate_affiliates", "--demo", verbosity=0)
+    tanger = Collectivity.objects.get(code="01.511.01.0")
+    total = Affiliate.objects.count()
+    assert total == 3150
+    assert Affiliate.objects.filter(collectivity=tanger).count() >= 150
+    call_command("generate_affiliates", "--demo", verbosity=0)
+    assert Affiliate.objects.count() == total

@@ -1,6 +1,6 @@
 """The law as code: table-driven tests of every threshold and transition (no database)."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -68,21 +68,19 @@ def test_research_professors_and_extensions():
     ("start", "end_exclusive", "expected"),
     [
         (date(2000, 1, 1), date(2001, 1, 1), YMD(1, 0, 0)),
-        (date(2000, 1, 1), date(2000, 1, 31), YMD(0, 1, 0)),  # 30 days carried to a month
+        (date(2000, 1, 1), date(2000, 1, 31), YMD(0, 0, 30)),  # 30 days of January: not a month
         (date(2000, 1, 1), date(2000, 1, 30), YMD(0, 0, 29)),
         (date(2000, 1, 31), date(2000, 3, 1), YMD(0, 1, 1)),
         (date(2000, 2, 29), date(2001, 2, 28), YMD(1, 0, 0)),
         (
             date(2000, 1, 1),
             date(2017, 12, 31),
-            YMD.of(17, 11, 30),
+            YMD(17, 11, 30),
         ),  # = 18 years minus a day, carried
     ],
 )
 def test_calendar_length(start, end_exclusive, expected):
-    assert rules.calendar_length(start, end_exclusive) == YMD.of(
-        expected.years, expected.months, expected.days
-    )
+    assert rules.calendar_length(start, end_exclusive) == expected
 
 
 def test_ymd_arithmetic_carries_30_day_months():
@@ -112,6 +110,8 @@ WOMAN_SINCE_2000 = career((date(2000, 1, 1), None, EFFECTIVE))
         (MALE, WOMAN_SINCE_2000, date(2023, 12, 30), False, YMD(23, 11, 29), date(2024, 1, 1)),
         (MALE, WOMAN_SINCE_2000, date(2024, 1, 1), True, YMD(24, 0, 0), date(2024, 1, 1)),
         # Unpaid leave crossing the threshold: it pushes the date back by its length (1 year).
+        # With two periods, the 30 days of December 2018 complete a 30-day month once added to
+        # the first period: 18 years on 31 December 2018 (service counting, certainty L).
         (
             FEMALE,
             career(
@@ -122,7 +122,7 @@ WOMAN_SINCE_2000 = career((date(2000, 1, 1), None, EFFECTIVE))
             date(2018, 6, 1),
             False,
             YMD(17, 5, 0),
-            date(2019, 1, 1),
+            date(2018, 12, 31),
         ),
         (
             FEMALE,
@@ -131,10 +131,10 @@ WOMAN_SINCE_2000 = career((date(2000, 1, 1), None, EFFECTIVE))
                 (date(2017, 1, 1), date(2017, 12, 31), UNPAID_LEAVE),
                 (date(2018, 1, 1), None, EFFECTIVE),
             ),
-            date(2019, 1, 1),
+            date(2018, 12, 31),
             True,
             YMD(18, 0, 0),
-            date(2019, 1, 1),
+            date(2018, 12, 31),
         ),
         # Disponibilité and suspension do not count either.
         (
@@ -148,7 +148,7 @@ WOMAN_SINCE_2000 = career((date(2000, 1, 1), None, EFFECTIVE))
             date(2025, 3, 1),
             False,
             YMD(23, 6, 0),
-            date(2025, 9, 1),
+            date(2025, 8, 31),  # the 30 days of August carried, as above
         ),
         # Bought-back service counts, and lets the threshold be reached earlier.
         (FEMALE, WOMAN_SINCE_2000, date(2017, 6, 1), False, YMD(17, 5, 0), date(2018, 1, 1)),
@@ -161,7 +161,7 @@ WOMAN_SINCE_2000 = career((date(2000, 1, 1), None, EFFECTIVE))
             date(2017, 6, 1),
             True,
             YMD(19, 5, 0),
-            date(2016, 1, 1),
+            date(2015, 12, 31),  # the 30 days of December carried, as above
         ),
         # A career that ended before the requirement: never reached.
         (
@@ -209,6 +209,9 @@ def test_period_lines_show_what_counted():
         (date(1990, 1, 1), date(1990, 12, 31), BOUGHT_BACK),
     )
     service = rules.effective_service(periods, on=date(2006, 7, 1))
+    assert (
+        rules.early_retirement_eligibility(FEMALE, periods, on=date(2006, 7, 1)).shortfall > YMD()
+    )
     assert [line.kind for line in service.lines] == [
         BOUGHT_BACK,
         EFFECTIVE,
@@ -322,3 +325,19 @@ def test_a_date_already_passed_is_a_fact_a_future_one_a_projection():
     assert past.reached_on == future.reached_on == date(2018, 1, 1)
     assert not past.reached_projected and future.reached_projected
     assert "If the current period goes on" in future.reasoning[-1]
+
+
+def test_the_date_shown_agrees_with_the_count_shown():
+    # Two periods whose days carry into a month: the threshold date is the first day the count
+    # itself reaches the requirement, and the day before it does not.
+    periods = career(
+        (date(2000, 1, 1), date(2009, 12, 31), EFFECTIVE),
+        (date(2010, 1, 1), date(2010, 6, 30), UNPAID_LEAVE),
+        (date(2010, 7, 1), None, EFFECTIVE),
+    )
+    for sex in (FEMALE, MALE):
+        result = rules.early_retirement_eligibility(sex, periods, on=date(2020, 1, 1))
+        day = result.reached_on
+        required = result.required
+        assert rules.effective_service(periods, on=day).total >= required
+        assert rules.effective_service(periods, on=day - timedelta(days=1)).total < required

@@ -51,7 +51,7 @@ def test_the_situation_shows_identity_career_rights_and_an_estimate(client):
     assert "Not counted: 1 years 0 months 0 days" in body
     assert "Eligible" in body and "does not count" in body  # the leave line says why
     s = response.context["s"]
-    assert s.eligibility.reached_on == date(2019, 1, 1) and not s.eligibility.reached_projected
+    assert s.eligibility.reached_on == date(2018, 12, 31) and not s.eligibility.reached_projected
     assert s.age_limit.reached_on == date(2038, 3, 14)  # born 1975: 63
     assert "estimate" in body and "Unverified figure" in body
 
@@ -116,3 +116,20 @@ def test_situation_page_query_count_is_fixed(client, django_assert_num_queries, 
     # corrections, changes, the audit insert
     with django_assert_num_queries(10):
         assert client.get(url(a)).status_code == 200
+
+
+def test_affiliates_reaching_the_age_limit_within_a_year():
+    from affiliates.selectors import approaching_age_limit
+
+    on = date(2026, 11, 23)
+    soon = AffiliateFactory(birth_date=date(1964, 2, 29))  # 63 on 2027-02-28
+    later = AffiliateFactory(birth_date=date(1965, 1, 1))  # 63 on 2028-01-01
+    extended = AffiliateFactory(
+        birth_date=date(1963, 6, 1), age_limit_extended_until=date(2029, 1, 1)
+    )
+    professor = AffiliateFactory(birth_date=date(1962, 3, 1), research_professor=True)  # 65 in 2027
+    AffiliateFactory(birth_date=date(1964, 3, 1), status="retired")
+    AffiliateFactory(birth_date=date(1964, 3, 1), collectivity=other_commune())
+    found = list(approaching_age_limit(ManagerFactory(), on=on))
+    assert found == [professor, soon]
+    assert later not in found and extended not in found
