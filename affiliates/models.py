@@ -116,10 +116,7 @@ class ServicePeriod(models.Model):
         DISPONIBILITE = rules.DISPONIBILITE, _("disponibilité")
         SUSPENSION = rules.SUSPENSION, _("suspension")
 
-    # Indexed by the exclusion constraint on PostgreSQL, by a plain index elsewhere (0002).
-    affiliate = models.ForeignKey(
-        Affiliate, on_delete=models.CASCADE, related_name="periods", db_index=False
-    )
+    affiliate = models.ForeignKey(Affiliate, on_delete=models.CASCADE, related_name="periods")
     start = models.DateField(_("from"))
     end = models.DateField(_("to"), null=True, blank=True, help_text=_("Empty while it runs."))
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)

@@ -155,6 +155,16 @@ def _samples(collectivity_ids, rnd):
     return exact, names
 
 
+def _ids(collectivity_ids, rnd, n=200):
+    from affiliates.models import Affiliate
+
+    return list(
+        Affiliate.objects.filter(collectivity_id__in=collectivity_ids)
+        .order_by("?")
+        .values_list("pk", flat=True)[:n]
+    )
+
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -237,6 +247,11 @@ def run():
             _run_queries(port, token, exact[:50] + names[:50])  # warm up
             e_times, e_err, e_miss = _run_queries(port, token, exact, check_one=True)
             n_times, n_err, n_miss = _run_queries(port, token, names)
+            d_times = []
+            for pk in _ids(collectivities, rnd):  # the situation through the API (audited)
+                status, _body, ms = _get(port, token, f"/api/v1/affiliates/{pk}/eligibility/", {})
+                if status == 200:
+                    d_times.append(ms)
             results[who] = {
                 "exact": _figures(e_times),
                 "exact_errors": e_err,
@@ -244,6 +259,7 @@ def run():
                 "name": _figures(n_times),
                 "name_errors": n_err,
                 "name_not_found": n_miss,
+                "eligibility": _figures(d_times),
             }
     finally:
         proc.terminate()
@@ -265,6 +281,8 @@ def run():
         figures[f"{who}_exact_p95_ms"] = r["exact"]["p95_ms"]
         figures[f"{who}_name_p50_ms"] = r["name"]["p50_ms"]
         figures[f"{who}_name_p95_ms"] = r["name"]["p95_ms"]
+        figures[f"{who}_eligibility_p50_ms"] = r["eligibility"]["p50_ms"]
+        figures[f"{who}_eligibility_p95_ms"] = r["eligibility"]["p95_ms"]
         figures[f"{who}_exact_not_found"] = r["exact_not_found"] + r["exact_errors"]
         figures[f"{who}_name_not_found"] = r["name_not_found"] + r["name_errors"]
     figures["detail"] = results

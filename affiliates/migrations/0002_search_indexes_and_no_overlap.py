@@ -1,8 +1,7 @@
 """PostgreSQL: GIN indexes for the name search (name keys, pg_trgm), and service periods that
 cannot overlap.
 
-Elsewhere (SQLite for `make run`) only a plain index on the periods' affiliate is created: the
-search falls back to a substring match and the services check overlaps themselves.
+Elsewhere (SQLite for `make run`) nothing: the search falls back to a substring match.
 """
 
 from django.contrib.postgres.operations import BtreeGistExtension, TrigramExtension
@@ -24,10 +23,8 @@ PG_BACKWARD = [
     "DROP INDEX IF EXISTS affiliate_search_ar_trgm",
     "DROP INDEX IF EXISTS affiliate_search_fr_trgm",
 ]
-OTHER_FORWARD = [
-    "CREATE INDEX IF NOT EXISTS service_period_affiliate ON affiliates_serviceperiod (affiliate_id)",
-]
-OTHER_BACKWARD = ["DROP INDEX IF EXISTS service_period_affiliate"]
+OTHER_FORWARD = []
+OTHER_BACKWARD = []
 
 
 def _run(statements_pg, statements_other):
