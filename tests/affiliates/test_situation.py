@@ -133,3 +133,30 @@ def test_affiliates_reaching_the_age_limit_within_a_year():
     found = list(approaching_age_limit(ManagerFactory(), on=on))
     assert found == [professor, soon]
     assert later not in found and extended not in found
+
+
+def test_pages_render_in_arabic(client):
+    a = with_career(AffiliateFactory())
+    client.force_login(ManagerFactory())
+    client.cookies["django_language"] = "ar"
+    body = client.get(url(a)).content.decode()
+    assert 'dir="rtl"' in body and "بناني فاطمة" in body
+    search = client.get(reverse("affiliates:search"), {"q": "بناني"}).content.decode()
+    assert 'dir="rtl"' in search and f'href="/affiliates/{a.pk}/"' in search
+
+
+def test_the_correction_form_is_offered_to_officers_only(client):
+    a = with_career(AffiliateFactory())
+    client.force_login(ManagerFactory())
+    assert "Request a correction" in client.get(url(a)).content.decode()
+    form = client.get(reverse("affiliates:correction_new", args=[a.pk]), {"field": "grade"})
+    assert form.status_code == 200 and 'enctype="multipart/form-data"' in form.content.decode()
+
+
+def test_navigation_shows_affiliates_and_corrections_by_role(client):
+    client.force_login(ManagerFactory())
+    body = client.get(reverse("affiliates:search")).content.decode()
+    assert reverse("affiliates:search") in body and reverse("affiliates:corrections") not in body
+    client.force_login(CmrAgentFactory())
+    body = client.get(reverse("affiliates:corrections")).content.decode()
+    assert reverse("affiliates:corrections") in body
