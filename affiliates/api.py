@@ -2,13 +2,17 @@
 
 from datetime import date
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import authentication, exceptions, status, viewsets
+from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
+
+from accounts.models import User
 
 from . import selectors, services
 from .serializers import (
@@ -20,6 +24,28 @@ from .serializers import (
     affiliate_summary,
     eligibility_payload,
 )
+
+
+class TokenAuthentication(authentication.TokenAuthentication):
+    """DRF's token authentication, read with one plain query: the ORM's select_related compile
+    cost a fifth of an exact lookup's time budget. Same answers, same errors."""
+
+    def authenticate_credentials(self, key):
+        users = list(
+            User.objects.raw(
+                "SELECT u.* FROM accounts_user u JOIN authtoken_token t ON t.user_id = u.id "
+                "WHERE t.key = %s",
+                [key],
+            )
+        )
+        if not users:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        if not users[0].is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        return users[0], Token(key=key, user=users[0])
+
+
+AUTHENTICATION = [TokenAuthentication, authentication.SessionAuthentication]
 
 
 def _ip(request):
@@ -38,6 +64,7 @@ class AffiliateViewSet(viewsets.ViewSet):
     """Search the registry, read an affiliate, check his rights. Only the account's scope."""
 
     lookup_value_regex = "[0-9]+"
+    authentication_classes = AUTHENTICATION
 
     @extend_schema(
         parameters=[OpenApiParameter("q", str, required=True), OpenApiParameter("page", int)],
@@ -92,6 +119,7 @@ class CorrectionViewSet(viewsets.ViewSet):
     """Correction requests: officers propose, CMR agents accept or refuse; both read the same."""
 
     lookup_value_regex = "[0-9]+"
+    authentication_classes = AUTHENTICATION
 
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 

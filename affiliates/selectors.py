@@ -16,7 +16,7 @@ from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import Collectivity, User
 from accounts.selectors import has_capability, visible_collectivities
 
 from . import rules
@@ -113,6 +113,37 @@ def _ranked_by_name(qs: QuerySet[Affiliate], query: Query, *, fuzzy: bool) -> Qu
     return qs.annotate(rank=TrigramSimilarity(column, query.value)).order_by("-rank", column, "id")
 
 
+_AFF_COLUMNS = [f for f in _LIST_FIELDS if "__" not in f] + ["collectivity_id"]
+_COLL_COLUMNS = ["id", "code", "name_fr", "name_ar", "kind"]
+
+
+def _by_identifier_pg(user, query: Query) -> list[Affiliate]:
+    """The exact lookup, the registry's hot path, on PostgreSQL: the same filter as the ORM path
+    (the identifier, and the collectivity among ``visible_collectivities(user)``, compiled from
+    that selector), written as SQL: the ORM's compiler cost half of the 5 ms budget."""
+    scope_sql, scope_params = visible_collectivities(user).values("pk").query.sql_with_params()
+    if query.kind == "cin":
+        where, params = "a.cin = %s", [query.value]
+    else:
+        where, params = "(a.affiliation_number = %s OR a.ppr = %s)", [query.value, query.value]
+    columns = ", ".join([f"a.{c}" for c in _AFF_COLUMNS] + [f"c.{c}" for c in _COLL_COLUMNS])
+    sql = (
+        f"SELECT {columns} FROM affiliates_affiliate a "  # noqa: S608 - constant names, bound values
+        f"JOIN accounts_collectivity c ON c.id = a.collectivity_id "
+        f"WHERE {where} AND a.collectivity_id IN ({scope_sql}) ORDER BY a.id LIMIT 10"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *scope_params])
+        found = cursor.fetchall()
+    n = len(_AFF_COLUMNS)
+    results = []
+    for row in found:
+        affiliate = Affiliate.from_db(connection.alias, _AFF_COLUMNS, row[:n])
+        affiliate.collectivity = Collectivity.from_db(connection.alias, _COLL_COLUMNS, row[n:])
+        results.append(affiliate)
+    return results
+
+
 def search_affiliates(user, raw_query, *, page=1, page_size=PAGE_SIZE) -> SearchResult:
     """One box: an affiliation number, PPR or CIN finds the person; a name finds close matches.
 
@@ -126,6 +157,9 @@ def search_affiliates(user, raw_query, *, page=1, page_size=PAGE_SIZE) -> Search
         query = parse_query(raw_query)
     except InvalidQuery as exc:
         return SearchResult(None, str(exc.message), None)
+    if query.kind in ("number", "cin") and connection.vendor == "postgresql":
+        rows = _by_identifier_pg(user, query)
+        return SearchResult(query, None, Paginator(rows, page_size).get_page(page))
     qs = affiliates_for(user).select_related("collectivity").only(*_LIST_FIELDS)
     if query.kind == "number":
         qs = qs.filter(Q(affiliation_number=query.value) | Q(ppr=query.value)).order_by("id")

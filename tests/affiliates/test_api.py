@@ -161,3 +161,16 @@ def test_search_results_match_the_documented_serializer():
 
     a = AffiliateFactory()
     assert affiliate_summary(a) == dict(AffiliateListSerializer(a).data)
+
+
+def test_bad_tokens_and_disabled_accounts_are_refused():
+    manager = ManagerFactory()
+    api = api_for(manager)
+    assert api.get("/api/v1/affiliates/", {"q": "AB12345"}).status_code == 200
+    manager.is_active = False
+    manager.save()
+    response = api.get("/api/v1/affiliates/", {"q": "AB12345"})
+    assert response.status_code == 401 and response.json()["detail"]
+    forged = APIClient()
+    forged.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
+    assert forged.get("/api/v1/affiliates/", {"q": "AB12345"}).status_code == 401
