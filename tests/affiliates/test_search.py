@@ -144,3 +144,18 @@ def test_search_page_query_count_does_not_grow_with_rows(client, django_assert_n
     with django_assert_num_queries(5):
         response = client.get(reverse("affiliates:search"), {"q": "bennani fatima"})
     assert len(response.context["result"].results) == min(n, 25)
+
+
+def test_what_the_name_keys_miss_the_trigram_pass_finds(people):
+    benkirane = AffiliateFactory(last_name_fr="Benkirane", first_name_fr="Karim", sex="M")
+    result = search_affiliates(ManagerFactory(), "benkira")  # a partial name
+    assert ids(result) == [benkirane.pk]
+
+
+def test_an_account_that_sees_nothing_finds_nothing(people):
+    from affiliates.identifiers import parse_query
+    from affiliates.selectors import _by_identifier_pg
+
+    manager = ManagerFactory()
+    manager.is_active = False  # visible_collectivities() is empty for a disabled account
+    assert _by_identifier_pg(manager, parse_query("AB12345")) == []
