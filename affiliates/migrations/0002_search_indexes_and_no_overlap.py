@@ -4,10 +4,12 @@ cannot overlap.
 Elsewhere (SQLite for `make run`) nothing: the search falls back to a substring match.
 """
 
-from django.contrib.postgres.operations import BtreeGistExtension, TrigramExtension
 from django.db import migrations
 
 PG_FORWARD = [
+    # Kept on the way back: other apps may use them.
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE EXTENSION IF NOT EXISTS btree_gist",
     "CREATE INDEX IF NOT EXISTS affiliate_search_fr_trgm ON affiliates_affiliate "
     "USING gin (search_fr gin_trgm_ops)",
     "CREATE INDEX IF NOT EXISTS affiliate_search_ar_trgm ON affiliates_affiliate "
@@ -40,7 +42,5 @@ class Migration(migrations.Migration):
     dependencies = [("affiliates", "0001_registry")]
 
     operations = [
-        TrigramExtension(),  # both skip themselves when the database is not PostgreSQL
-        BtreeGistExtension(),
         migrations.RunPython(_run(PG_FORWARD, OTHER_FORWARD), _run(PG_BACKWARD, OTHER_BACKWARD)),
     ]
