@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.selectors import acting_collectivity
+from accounts.selectors import acting_collectivity, has_capability
 
 
 def navigation_for(user):
@@ -12,6 +12,10 @@ def navigation_for(user):
     if not user.is_authenticated:
         return []
     items = [(_("Home"), reverse("home"), "home")]
+    if has_capability(user, "consult_affiliates"):
+        items.append((_("Affiliates"), reverse("affiliates:search"), "search"))
+    if user.role == User.Role.CMR_AGENT:
+        items.append((_("Corrections"), reverse("affiliates:corrections"), "corrections"))
     if user.role == User.Role.MANAGER:
         items.append((_("Team"), reverse("team"), "team"))
     if user.role == User.Role.PROVINCIAL_OFFICE:

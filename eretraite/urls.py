@@ -20,6 +20,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("cmr/", include("cmr.urls")),
+    path("affiliates/", include("affiliates.urls")),
+    path("api/v1/", include("affiliates.api_urls")),
     path("", include("accounts.urls")),
 ]
 

@@ -1,0 +1,67 @@
+"""The registry in the Django admin (DGCT): read-mostly, searchable by identifier."""
+
+from django.contrib import admin
+
+from .models import (
+    Affiliate,
+    CorrectionRequest,
+    FamilyMember,
+    FieldChange,
+    SalaryRecord,
+    ServicePeriod,
+)
+
+
+class PeriodInline(admin.TabularInline):
+    model = ServicePeriod
+    extra = 0
+
+
+class SalaryInline(admin.TabularInline):
+    model = SalaryRecord
+    extra = 0
+
+
+class FamilyInline(admin.TabularInline):
+    model = FamilyMember
+    extra = 0
+
+
+@admin.register(Affiliate)
+class AffiliateAdmin(admin.ModelAdmin):
+    list_display = (
+        "affiliation_number",
+        "ppr",
+        "cin",
+        "last_name_fr",
+        "first_name_fr",
+        "birth_date",
+        "collectivity",
+        "status",
+    )
+    list_filter = ("status", "sex")
+    search_fields = ("=affiliation_number", "=ppr", "=cin")
+    raw_id_fields = ("collectivity",)
+    list_select_related = ("collectivity",)
+    show_full_result_count = False  # a million rows: no COUNT(*) on every page
+    inlines = [PeriodInline, SalaryInline, FamilyInline]
+
+
+@admin.register(CorrectionRequest)
+class CorrectionRequestAdmin(admin.ModelAdmin):
+    list_display = ("affiliate", "field", "proposed_value", "status", "requested_at", "decided_at")
+    list_filter = ("status",)
+    raw_id_fields = ("affiliate", "requested_by", "decided_by", "on_behalf_of")
+    readonly_fields = ("document_sha256", "document_size")
+
+
+@admin.register(FieldChange)
+class FieldChangeAdmin(admin.ModelAdmin):
+    list_display = ("affiliate", "field", "old_value", "new_value", "changed_at", "changed_by")
+    raw_id_fields = ("affiliate", "changed_by", "correction")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,191 @@
+"""REST API of the registry, through the same selectors and services as the pages."""
+
+from datetime import date
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import authentication, exceptions, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
+
+from accounts.models import User
+
+from . import selectors, services
+from .serializers import (
+    AffiliateDetailSerializer,
+    AffiliateListSerializer,
+    CorrectionCreateSerializer,
+    CorrectionSerializer,
+    DecisionSerializer,
+    affiliate_summary,
+    eligibility_payload,
+)
+
+
+class TokenAuthentication(authentication.TokenAuthentication):
+    """DRF's token authentication, read with one plain query: the ORM's select_related compile
+    cost a fifth of an exact lookup's time budget. Same answers, same errors."""
+
+    def authenticate_credentials(self, key):
+        users = list(
+            User.objects.raw(
+                "SELECT u.* FROM accounts_user u JOIN authtoken_token t ON t.user_id = u.id "
+                "WHERE t.key = %s",
+                [key],
+            )
+        )
+        if not users:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        if not users[0].is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        return users[0], Token(key=key, user=users[0])
+
+
+AUTHENTICATION = [TokenAuthentication, authentication.SessionAuthentication]
+
+
+def _ip(request):
+    return request.META.get("REMOTE_ADDR")
+
+
+def _page_url(request, number):
+    if number is None:
+        return None
+    query = request.query_params.copy()
+    query["page"] = number
+    return request.build_absolute_uri(request.path) + "?" + query.urlencode()
+
+
+class AffiliateViewSet(viewsets.ViewSet):
+    """Search the registry, read an affiliate, check his rights. Only the account's scope."""
+
+    lookup_value_regex = "[0-9]+"
+    authentication_classes = AUTHENTICATION
+
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str, required=True), OpenApiParameter("page", int)],
+        responses=AffiliateListSerializer(many=True),
+    )
+    def list(self, request):
+        result = selectors.search_affiliates(
+            request.user,
+            request.query_params.get("q", ""),
+            page=request.query_params.get("page") or 1,
+        )
+        if result.error:
+            raise ValidationError({"q": [result.error]})
+        page = result.page
+        return Response(
+            {
+                "count": page.paginator.count,
+                "truncated": result.truncated,
+                "next": _page_url(request, page.next_page_number() if page.has_next() else None),
+                "previous": _page_url(
+                    request, page.previous_page_number() if page.has_previous() else None
+                ),
+                "results": [affiliate_summary(a) for a in page.object_list],
+            }
+        )
+
+    @extend_schema(responses=AffiliateDetailSerializer)
+    def retrieve(self, request, pk=None):
+        affiliate = selectors.get_affiliate(request.user, pk)
+        services.record_consultation(request.user, affiliate, channel="api", ip=_ip(request))
+        return Response(AffiliateDetailSerializer(affiliate).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("on", date), OpenApiParameter("invalidity", bool)],
+        responses=dict,
+    )
+    @action(detail=True, methods=["get"])
+    def eligibility(self, request, pk=None):
+        on = request.query_params.get("on")
+        try:
+            on = date.fromisoformat(on) if on else None
+        except ValueError:
+            raise ValidationError({"on": ["A date is expected, as YYYY-MM-DD."]}) from None
+        invalidity = request.query_params.get("invalidity") in ("1", "true", "yes")
+        affiliate = selectors.get_affiliate(request.user, pk)
+        services.record_consultation(request.user, affiliate, channel="api", ip=_ip(request))
+        payload = eligibility_payload(selectors.situation(affiliate, on=on, invalidity=invalidity))
+        return Response({"affiliate": affiliate.pk, **payload})
+
+
+class CorrectionViewSet(viewsets.ViewSet):
+    """Correction requests: officers propose, CMR agents accept or refuse; both read the same."""
+
+    lookup_value_regex = "[0-9]+"
+    authentication_classes = AUTHENTICATION
+
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("status", str)], responses=CorrectionSerializer(many=True)
+    )
+    def list(self, request):
+        wanted = request.query_params.get("status") or None
+        qs = selectors.correction_queue(request.user, status=wanted)
+        from rest_framework.pagination import PageNumberPagination
+
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(CorrectionSerializer(page, many=True).data)
+
+    @extend_schema(responses=CorrectionSerializer)
+    def retrieve(self, request, pk=None):
+        return Response(CorrectionSerializer(selectors.get_correction(request.user, pk)).data)
+
+    @extend_schema(request=CorrectionCreateSerializer, responses=CorrectionSerializer)
+    def create(self, request):
+        data = CorrectionCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        d = data.validated_data
+        try:
+            correction = services.request_correction(
+                request.user,
+                d["affiliate"],
+                field=d["field"],
+                proposed_value=d["proposed_value"],
+                reason=d["reason"],
+                document=d.get("document"),
+                ip=_ip(request),
+            )
+        except services.CorrectionError as exc:
+            raise ValidationError({k: [str(v)] for k, v in exc.errors.items()}) from None
+        return Response(CorrectionSerializer(correction).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=DecisionSerializer, responses=CorrectionSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        body = DecisionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            correction = services.accept_correction(
+                request.user, pk, note=body.validated_data.get("reason", ""), ip=_ip(request)
+            )
+        except services.CorrectionError as exc:
+            raise ValidationError({k: [str(v)] for k, v in exc.errors.items()}) from None
+        return Response(CorrectionSerializer(correction).data)
+
+    @extend_schema(request=DecisionSerializer, responses=CorrectionSerializer)
+    @action(detail=True, methods=["post"])
+    def refuse(self, request, pk=None):
+        body = DecisionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            correction = services.refuse_correction(
+                request.user, pk, reason=body.validated_data.get("reason", ""), ip=_ip(request)
+            )
+        except services.CorrectionError as exc:
+            raise ValidationError({k: [str(v)] for k, v in exc.errors.items()}) from None
+        return Response(CorrectionSerializer(correction).data)
+
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("affiliates", AffiliateViewSet, basename="affiliate")
+router.register("correction-requests", CorrectionViewSet, basename="correction-request")

@@ -1,0 +1,215 @@
+"""API representations of the registry. Thin: data only, no rules."""
+
+from rest_framework import serializers
+
+from .models import Affiliate, CorrectionRequest, FamilyMember, SalaryRecord, ServicePeriod
+
+
+class CollectivitySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    kind = serializers.CharField()
+    name_fr = serializers.CharField()
+    name_ar = serializers.CharField()
+
+
+class AffiliateListSerializer(serializers.ModelSerializer):
+    collectivity = CollectivitySerializer()
+
+    class Meta:
+        model = Affiliate
+        fields = [
+            "id",
+            "affiliation_number",
+            "ppr",
+            "cin",
+            "last_name_fr",
+            "first_name_fr",
+            "last_name_ar",
+            "first_name_ar",
+            "sex",
+            "birth_date",
+            "status",
+            "collectivity",
+        ]
+
+
+def affiliate_summary(a) -> dict:
+    """One search result, as ``AffiliateListSerializer`` documents it (built by hand: a search
+    answers in a few milliseconds, and a ModelSerializer costs more than the query)."""
+    c = a.collectivity
+    return {
+        "id": a.id,
+        "affiliation_number": a.affiliation_number,
+        "ppr": a.ppr,
+        "cin": a.cin,
+        "last_name_fr": a.last_name_fr,
+        "first_name_fr": a.first_name_fr,
+        "last_name_ar": a.last_name_ar,
+        "first_name_ar": a.first_name_ar,
+        "sex": a.sex,
+        "birth_date": a.birth_date.isoformat(),
+        "status": a.status,
+        "collectivity": {
+            "id": c.id,
+            "code": c.code,
+            "kind": c.kind,
+            "name_fr": c.name_fr,
+            "name_ar": c.name_ar,
+        },
+    }
+
+
+class PeriodSerializer(serializers.ModelSerializer):
+    counts = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ServicePeriod
+        fields = ["start", "end", "kind", "counts"]
+
+    def get_counts(self, obj) -> bool:
+        from .rules import period_counts
+
+        return period_counts(obj.kind)
+
+
+class SalarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SalaryRecord
+        fields = ["start", "monthly_salary", "scale", "step"]
+
+
+class FamilySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FamilyMember
+        fields = ["relation", "full_name_fr", "full_name_ar", "sex", "birth_date", "event_date"]
+
+
+class AffiliateDetailSerializer(AffiliateListSerializer):
+    periods = PeriodSerializer(many=True)
+    salaries = SalarySerializer(many=True)
+    family = FamilySerializer(many=True)
+
+    class Meta(AffiliateListSerializer.Meta):
+        fields = AffiliateListSerializer.Meta.fields + [
+            "recruitment_date",
+            "tenure_date",
+            "grade",
+            "scale",
+            "step",
+            "research_professor",
+            "age_limit_extended_until",
+            "periods",
+            "salaries",
+            "family",
+        ]
+
+
+def ymd(value) -> dict:
+    return value.as_dict()
+
+
+def parameter(p) -> dict:
+    return {
+        "key": p.key,
+        "value": str(p.value),
+        "effective_from": p.effective_from,
+        "source": p.source,
+        "certainty": p.certainty,
+        "note": p.note,
+        "unverified": p.unverified,
+    }
+
+
+def eligibility_payload(s) -> dict:
+    """The situation's computed part (``selectors.Situation``) as plain data."""
+    e, limit, est = s.eligibility, s.age_limit, s.estimate_at_age_limit
+    return {
+        "on": s.on,
+        "age_limit": {
+            "years": limit.age_years,
+            "months": limit.age_months,
+            "reached_on": limit.reached_on,
+            "extended_until": limit.extended_until,
+            "retirement_on": limit.retirement_on,
+            "parameter": parameter(limit.parameter),
+        },
+        "effective_service": {
+            "total": ymd(s.service.total),
+            "not_counted": ymd(s.service.not_counted),
+            "periods": [
+                {
+                    "start": line.start,
+                    "end": line.end,
+                    "kind": line.kind,
+                    "counts": line.counts,
+                    "length": ymd(line.length),
+                    "counted": ymd(line.counted),
+                    "cumulative": ymd(line.cumulative),
+                    "reason": str(line.reason),
+                }
+                for line in s.service.lines
+            ],
+        },
+        "article_4": {
+            "eligible": e.eligible,
+            "invalidity": e.invalidity,
+            "required": ymd(e.required),
+            "shortfall": ymd(e.shortfall),
+            "threshold_reached_on": e.reached_on,
+            "threshold_date_projected": e.reached_projected,
+            "reasoning": list(e.reasoning),
+            "parameter": parameter(e.parameter),
+        },
+        "estimate": {
+            "is_estimate": True,
+            "retirement_on": est.retirement_on,
+            "gross_monthly": est.gross_monthly,
+            "reference_salary": est.reference_salary,
+            "reference_months": est.reference_months,
+            "service_before_2017": ymd(est.service_before_2017),
+            "service_from_2017": ymd(est.service_from_2017),
+            "capped": est.capped,
+            "minimum_applied": est.minimum_applied,
+            "warnings": list(est.warnings),
+            "parameters": [parameter(p) for p in est.parameters],
+        },
+    }
+
+
+class CorrectionSerializer(serializers.ModelSerializer):
+    affiliate = AffiliateListSerializer()
+    requested_by = serializers.StringRelatedField()
+    decided_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = CorrectionRequest
+        fields = [
+            "id",
+            "affiliate",
+            "field",
+            "current_value",
+            "proposed_value",
+            "reason",
+            "document_name",
+            "document_sha256",
+            "document_size",
+            "status",
+            "requested_by",
+            "requested_at",
+            "decided_by",
+            "decided_at",
+            "decision_reason",
+        ]
+
+
+class CorrectionCreateSerializer(serializers.Serializer):
+    affiliate = serializers.IntegerField()
+    field = serializers.CharField(max_length=32)
+    proposed_value = serializers.CharField(max_length=200)
+    reason = serializers.CharField(max_length=2000)
+    document = serializers.FileField(required=False)
+
+
+class DecisionSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)

@@ -1,0 +1,180 @@
+"""Pages of the affiliate registry. Thin: parse, call a selector or a service, render."""
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+
+from . import selectors, services
+from .forms import CorrectionForm, DecisionForm
+from .models import CorrectionRequest
+
+
+def _ip(request):
+    return request.META.get("REMOTE_ADDR")
+
+
+@login_required
+def search(request):
+    raw = request.GET.get("q", "")
+    result = (
+        selectors.search_affiliates(request.user, raw, page=request.GET.get("page") or 1)
+        if "q" in request.GET
+        else None
+    )
+    return render(
+        request,
+        "affiliates/search.html",
+        {
+            "q": raw,
+            "result": result,
+            "query": urlencode({"q": raw}),
+        },
+    )
+
+
+def _parse_on(value):
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@login_required
+def situation(request, pk):
+    affiliate = selectors.get_affiliate(request.user, pk)
+    on = _parse_on(request.GET.get("on"))
+    invalidity = request.GET.get("invalidity") == "1"
+    services.record_consultation(request.user, affiliate, channel="web", ip=_ip(request))
+    return render(
+        request,
+        "affiliates/situation.html",
+        {
+            "affiliate": affiliate,
+            "s": selectors.situation(affiliate, on=on, invalidity=invalidity),
+            "invalidity": invalidity,
+            "periods": list(affiliate.periods.all()),
+            "salaries": list(affiliate.salaries.all()),
+            "family": list(affiliate.family.all()),
+            "corrections": list(affiliate.corrections.all()),
+            "changes": list(affiliate.changes.all()),
+            "field_labels": {k: v[0] for k, v in services.CORRECTABLE_FIELDS.items()},
+            "can_request": request.user.role in User.COLLECTIVITY_ROLES,
+        },
+    )
+
+
+@login_required
+def correction_new(request, pk):
+    if request.user.role not in User.COLLECTIVITY_ROLES:
+        raise PermissionDenied(_("Correction requests are made by the collectivities' officers."))
+    affiliate = selectors.get_affiliate_light(request.user, pk)
+    form = CorrectionForm(
+        request.POST or None, request.FILES or None, initial={"field": request.GET.get("field", "")}
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            correction = services.request_correction(
+                request.user,
+                affiliate.pk,
+                field=d["field"],
+                proposed_value=d["proposed_value"],
+                reason=d["reason"],
+                document=d["document"],
+                ip=_ip(request),
+            )
+        except services.CorrectionError as exc:
+            for field, message in exc.errors.items():
+                form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, _("Your correction request was sent to the CMR."))
+            return redirect("affiliates:correction", correction.pk)
+    return render(
+        request, "affiliates/correction_form.html", {"form": form, "affiliate": affiliate}
+    )
+
+
+@login_required
+def corrections(request):
+    status = request.GET.get("status", "pending")
+    if status not in CorrectionRequest.Status.values:
+        status = ""
+    from django.core.paginator import Paginator
+
+    page = Paginator(selectors.correction_queue(request.user, status=status or None), 25).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "affiliates/corrections.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": CorrectionRequest.Status.choices,
+            "query": urlencode({"status": status}),
+            "field_labels": {k: v[0] for k, v in services.CORRECTABLE_FIELDS.items()},
+            "is_cmr": request.user.role == User.Role.CMR_AGENT,
+        },
+    )
+
+
+@login_required
+def correction(request, pk):
+    item = selectors.get_correction(request.user, pk)
+    is_cmr = request.user.role == User.Role.CMR_AGENT or request.user.is_superuser
+    return render(
+        request,
+        "affiliates/correction.html",
+        {
+            "c": item,
+            "field_label": services.field_label(item.field),
+            "changes": list(item.changes.all()),
+            "decision_form": DecisionForm() if is_cmr and item.status == "pending" else None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def correction_decide(request, pk):
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose to accept or to refuse."))
+        return redirect("affiliates:correction", pk)
+    try:
+        if form.cleaned_data["decision"] == "accept":
+            services.accept_correction(
+                request.user, pk, note=form.cleaned_data["reason"], ip=_ip(request)
+            )
+            messages.success(request, _("The correction was accepted and the registry updated."))
+        else:
+            services.refuse_correction(
+                request.user, pk, reason=form.cleaned_data["reason"], ip=_ip(request)
+            )
+            messages.success(
+                request, _("The request was refused; the officer will see your reason.")
+            )
+    except services.CorrectionError as exc:
+        for message in exc.errors.values():
+            messages.error(request, message)
+    return redirect("affiliates:correction", pk)
+
+
+@login_required
+def correction_document(request, pk):
+    item = selectors.get_correction(request.user, pk)
+    return FileResponse(
+        item.document.open("rb"),
+        content_type="application/pdf",
+        filename=item.document_name,
+        as_attachment=False,
+    )

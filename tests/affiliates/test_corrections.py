@@ -1,0 +1,172 @@
+"""Correction requests: the officer proposes with a PDF, the CMR accepts or refuses."""
+
+from datetime import date
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from accounts.models import AuditEvent
+from affiliates import services
+from affiliates.models import Affiliate, CorrectionRequest, FieldChange
+from tests.affiliates.factories import PDF_BYTES, AffiliateFactory
+from tests.factories import AgentFactory, CmrAgentFactory, ManagerFactory, other_commune
+
+pytestmark = pytest.mark.django_db
+
+
+def pdf(name="acte.pdf", data=PDF_BYTES):
+    return SimpleUploadedFile(name, data, content_type="application/pdf")
+
+
+def propose(client, affiliate, **overrides):
+    data = {
+        "field": "birth_date",
+        "proposed_value": "1975-04-14",
+        "reason": "The birth certificate says 14 April.",
+        "document": pdf(),
+    }
+    data.update(overrides)
+    data = {k: v for k, v in data.items() if v is not None}
+    return client.post(reverse("affiliates:correction_new", args=[affiliate.pk]), data)
+
+
+def test_the_whole_exchange(client):
+    a = AffiliateFactory()
+    officer, cmr = ManagerFactory(), CmrAgentFactory()
+    client.force_login(officer)
+    response = propose(client, a)
+    c = CorrectionRequest.objects.get()
+    assert response.status_code == 302 and response.url == reverse(
+        "affiliates:correction", args=[c.pk]
+    )
+    assert (c.current_value, c.proposed_value, c.status) == ("1975-03-14", "1975-04-14", "pending")
+    assert c.document.read().startswith(b"%PDF-")
+    # The CMR agent finds it in his queue and sees the same page.
+    client.force_login(cmr)
+    queue = client.get(reverse("affiliates:corrections")).content.decode()
+    assert "Bennani Fatima" in queue
+    page = client.get(reverse("affiliates:correction", args=[c.pk]))
+    assert page.context["decision_form"] is not None
+    assert (
+        client.get(reverse("affiliates:correction_document", args=[c.pk]))["Content-Type"]
+        == "application/pdf"
+    )
+    client.post(
+        reverse("affiliates:correction_decide", args=[c.pk]), {"decision": "accept", "reason": "ok"}
+    )
+    a.refresh_from_db()
+    c.refresh_from_db()
+    assert a.birth_date == date(1975, 4, 14) and c.status == "accepted" and c.decided_by == cmr
+    change = FieldChange.objects.get()
+    assert (change.field, change.old_value, change.new_value) == (
+        "birth_date",
+        "1975-03-14",
+        "1975-04-14",
+    )
+    # The officer sees the outcome, on the same page as the CMR, and on the situation page.
+    client.force_login(officer)
+    body = client.get(reverse("affiliates:correction", args=[c.pk])).content.decode()
+    assert "Accepted: the registry was updated." in body and "1975-03-14" in body
+    assert (
+        client.get(reverse("affiliates:correction", args=[c.pk])).context["decision_form"] is None
+    )
+    assert list(
+        AuditEvent.objects.filter(action__startswith="affiliate.correction")
+        .values_list("action", flat=True)
+        .order_by("id")
+    ) == ["affiliate.correction_requested", "affiliate.correction_accepted"]
+
+
+def test_a_refusal_needs_a_reason_and_changes_nothing(client):
+    a = AffiliateFactory()
+    client.force_login(ManagerFactory())
+    propose(client, a, field="last_name_fr", proposed_value="Benani")
+    c = CorrectionRequest.objects.get()
+    cmr = CmrAgentFactory()
+    with pytest.raises(services.CorrectionError):
+        services.refuse_correction(cmr, c.pk, reason="  ")
+    services.refuse_correction(cmr, c.pk, reason="The civil status record says Bennani.")
+    a.refresh_from_db()
+    c.refresh_from_db()
+    assert (
+        a.last_name_fr == "Bennani" and c.status == "refused" and not FieldChange.objects.exists()
+    )
+    with pytest.raises(services.CorrectionError):
+        services.accept_correction(cmr, c.pk)  # already answered
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"document": None}, "document", "Attach the supporting document"),
+        (
+            {"document": pdf("photo.pdf", b"\x89PNG\r\n\x1a\n fake image")},
+            "document",
+            "is not a PDF",
+        ),
+        (
+            {"document": pdf("big.pdf", b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024) + b"%%EOF")},
+            "document",
+            "larger than 10 MB",
+        ),
+        ({"proposed_value": "14/04/1975"}, "proposed_value", "YYYY-MM-DD"),
+        ({"proposed_value": "1975-03-14"}, "proposed_value", "already the value"),
+        ({"field": "collectivity"}, "field", "collectivity"),
+        ({"field": "cin", "proposed_value": "ABC1234567"}, "proposed_value", "is not a CIN"),
+    ],
+)
+def test_bad_requests_get_a_clear_message_and_write_nothing(client, overrides, field, message):
+    a = AffiliateFactory()
+    client.force_login(ManagerFactory())
+    response = propose(client, a, **overrides)
+    assert response.status_code == 200
+    assert message in str(response.context["form"].errors[field])
+    assert not CorrectionRequest.objects.exists()
+    assert not AuditEvent.objects.filter(action__startswith="affiliate.correction").exists()
+
+
+def test_one_pending_request_per_field(client):
+    a = AffiliateFactory()
+    client.force_login(ManagerFactory())
+    propose(client, a)
+    response = propose(client, a, proposed_value="1975-05-14")
+    assert "already awaiting the CMR" in str(response.context["form"].errors)
+    assert CorrectionRequest.objects.count() == 1
+
+
+def test_scoping_of_requests_and_decisions(client):
+    elsewhere = AffiliateFactory(collectivity=other_commune())
+    client.force_login(ManagerFactory())
+    assert propose(client, elsewhere).status_code == 404
+    assert not CorrectionRequest.objects.exists()
+    mine = AffiliateFactory()
+    propose(client, mine)
+    c = CorrectionRequest.objects.get()
+    # An officer of another commune cannot see it; an officer cannot decide.
+    client.force_login(ManagerFactory(collectivity=other_commune()))
+    assert client.get(reverse("affiliates:correction", args=[c.pk])).status_code == 404
+    assert client.get(reverse("affiliates:correction_document", args=[c.pk])).status_code == 404
+    client.force_login(AgentFactory())
+    client.post(reverse("affiliates:correction_decide", args=[c.pk]), {"decision": "accept"})
+    c.refresh_from_db()
+    assert c.status == "pending"
+
+
+def test_a_cin_taken_by_another_affiliate_cannot_be_accepted(client):
+    a, b = AffiliateFactory(), AffiliateFactory()
+    client.force_login(ManagerFactory())
+    propose(client, a, field="cin", proposed_value=b.cin.lower())
+    c = CorrectionRequest.objects.get()
+    with pytest.raises(services.CorrectionError):
+        services.accept_correction(CmrAgentFactory(), c.pk)
+    assert Affiliate.objects.get(pk=a.pk).cin != b.cin
+
+
+def test_name_correction_updates_the_search(client):
+    a = AffiliateFactory()
+    client.force_login(ManagerFactory())
+    propose(client, a, field="last_name_fr", proposed_value="Zerouali")
+    services.accept_correction(CmrAgentFactory(), CorrectionRequest.objects.get().pk)
+    a.refresh_from_db()
+    assert a.search_fr.startswith("zerouali") and "zerouali" in a.search_keys

@@ -1,0 +1,161 @@
+"""Search: exact identifiers, fuzzy names in both scripts, scoping, bad queries, fixed SQL."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from affiliates.selectors import search_affiliates
+from tests.affiliates.factories import AffiliateFactory
+from tests.factories import (
+    AgentFactory,
+    CmrAgentFactory,
+    ManagerFactory,
+    ProvincialOfficeFactory,
+    other_commune,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people():
+    return {
+        "fatima": AffiliateFactory(cin="AB12345", ppr="1234567", affiliation_number="123456789"),
+        "namesake": AffiliateFactory(birth_date=date(1980, 6, 1)),  # same name, other birth date
+        "karim": AffiliateFactory(
+            last_name_fr="El Idrissi",
+            first_name_fr="Karim",
+            sex="M",
+            last_name_ar="الإدريسي",
+            first_name_ar="كريم",
+        ),
+        "elsewhere": AffiliateFactory(
+            collectivity=other_commune(),
+            cin="CD999999",
+            last_name_fr="El Idrissi",
+            first_name_fr="Karim",
+            last_name_ar="الإدريسي",
+            first_name_ar="كريم",
+        ),
+    }
+
+
+def ids(result):
+    return [a.pk for a in result.results]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["AB12345", "ab 12345", " Ab-012345", "1234567", "00 1234567", "123456789", "0123-456-789"],
+)
+def test_an_identifier_finds_the_exact_person(people, raw):
+    result = search_affiliates(ManagerFactory(), raw)
+    assert result.error is None
+    assert ids(result) == [people["fatima"].pk]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "el idrissi karim",
+        "Karim El-Idrissi",
+        "idrisi karim",
+        "El Idrissy",
+        "الادريسي كريم",
+        "الإدْرِيسِي",
+    ],
+)
+def test_a_name_finds_close_matches_in_both_scripts(people, raw):
+    result = search_affiliates(ManagerFactory(), raw)
+    assert ids(result) == [people["karim"].pk], raw
+
+
+def test_the_closest_come_first_and_namesakes_can_be_told_apart(people, client):
+    manager = ManagerFactory()
+    AffiliateFactory(last_name_fr="Bennani", first_name_fr="Fatiha", first_name_ar="فتيحة")
+    result = search_affiliates(manager, "bennani fatima")
+    names = [(a.last_name_fr, a.first_name_fr) for a in result.results]
+    assert names[:2] == [("Bennani", "Fatima")] * 2
+    client.force_login(manager)
+    body = client.get(reverse("affiliates:search"), {"q": "bennani fatima"}).content.decode()
+    # Birth date, employer and PPR distinguish the two Fatima Bennani.
+    assert "1234567" in body and "Tanger" in body
+    assert body.count("Bennani Fatima") >= 2
+
+
+def test_another_collectivitys_affiliate_is_never_found(people):
+    manager = ManagerFactory()
+    assert ids(search_affiliates(manager, "CD999999")) == []
+    assert people["elsewhere"].pk not in ids(search_affiliates(manager, "el idrissi karim"))
+
+
+def test_provincial_office_searches_its_communes_only(people):
+    office = ProvincialOfficeFactory()
+    assert ids(search_affiliates(office, "AB12345")) == [people["fatima"].pk]
+    assert ids(search_affiliates(office, "CD999999")) == []
+
+
+def test_without_the_consult_capability_the_search_is_refused(client, people):
+    agent = AgentFactory(can_consult_affiliates=False)
+    client.force_login(agent)
+    assert client.get(reverse("affiliates:search"), {"q": "AB12345"}).status_code == 403
+    client.force_login(CmrAgentFactory())
+    assert client.get(reverse("affiliates:search"), {"q": "AB12345"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("", "Type a name"),
+        ("a", "at least 2 letters"),
+        ("x" * 1000, "limited to 100 characters"),
+        ("?!;:.", "Type a name"),
+        ("ABC123456", "is not a CIN"),
+    ],
+)
+def test_bad_queries_get_a_clear_message_not_a_500(client, raw, message, people):
+    client.force_login(ManagerFactory())
+    response = client.get(reverse("affiliates:search"), {"q": raw})
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert 'data-testid="search-results"' not in response.content.decode()
+
+
+def test_results_are_paginated(client):
+    manager = ManagerFactory()
+    for _ in range(30):
+        AffiliateFactory()
+    client.force_login(manager)
+    first = client.get(reverse("affiliates:search"), {"q": "bennani"})
+    second = client.get(reverse("affiliates:search"), {"q": "bennani", "page": 2})
+    assert first.context["result"].page.paginator.count == 30
+    assert len(first.context["result"].results) == 25 and len(second.context["result"].results) == 5
+    assert "page=2" in first.content.decode()
+
+
+@pytest.mark.parametrize("n", [1, 3, 40])
+def test_search_page_query_count_does_not_grow_with_rows(client, django_assert_num_queries, n):
+    manager = ManagerFactory()
+    for _ in range(n):
+        AffiliateFactory()
+    client.force_login(manager)
+    # session, user, the user's collectivity (page header), the visible collectivities, the results
+    with django_assert_num_queries(5):
+        response = client.get(reverse("affiliates:search"), {"q": "bennani fatima"})
+    assert len(response.context["result"].results) == min(n, 25)
+
+
+def test_what_the_name_keys_miss_the_trigram_pass_finds(people):
+    benkirane = AffiliateFactory(last_name_fr="Benkirane", first_name_fr="Karim", sex="M")
+    result = search_affiliates(ManagerFactory(), "benkira")  # a partial name
+    assert ids(result) == [benkirane.pk]
+
+
+def test_an_account_that_sees_nothing_finds_nothing(people):
+    from affiliates.identifiers import parse_query
+    from affiliates.selectors import _by_identifier_pg
+
+    manager = ManagerFactory()
+    manager.is_active = False  # visible_collectivities() is empty for a disabled account
+    assert _by_identifier_pg(manager, parse_query("AB12345")) == []
