@@ -76,8 +76,12 @@ class TrustStore:
                    **options)
 
     def validation_context(self, *, moment: datetime | None = None, other_certs=(), crls=(),
-                           ocsps=()) -> ValidationContext:
-        """A fresh context (contexts cache revocation state, so one per verification)."""
+                           ocsps=(), retroactive=False) -> ValidationContext:
+        """A fresh context (contexts cache revocation state, so one per verification).
+
+        ``retroactive``: when validating at a past ``moment`` (a timestamp), accept revocation
+        data issued after it: a later CRL that does not list the certificate proves more.
+        """
         options = {}
         if self.allow_fetching:
             from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
@@ -92,6 +96,7 @@ class TrustStore:
             moment=moment,
             allow_fetching=self.allow_fetching,
             revocation_mode=self.revocation_mode,
+            retroactive_revinfo=retroactive,
             **options,
         )
 

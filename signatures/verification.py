@@ -62,6 +62,7 @@ logger = logging.getLogger(__name__)
 WEAK_DIGESTS = {"md2", "md5", "sha1", "sha224"}
 MIN_RSA_BITS = 2048
 PADES_SUBFILTER = "/ETSI.CAdES.detached"
+READ_ERRORS = (misc.PdfError, ValueError, KeyError, TypeError, AttributeError, IndexError)
 
 
 class Code(enum.StrEnum):
@@ -245,9 +246,12 @@ async def _verify(data: bytes, expected_cin: str | None, trust: TrustStore):
         if reader.encrypted:
             return VerificationReport(Code.ENCRYPTED)
         reader.root  # noqa: B018 - parse the catalogue now
-        embedded = reader.embedded_signatures
-    except (misc.PdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+    except READ_ERRORS as exc:
         return VerificationReport(Code.NOT_A_PDF, detail=f"unreadable PDF: {exc}")
+    try:
+        embedded = reader.embedded_signatures
+    except READ_ERRORS as exc:  # a signature field whose signature cannot even be parsed
+        return VerificationReport(Code.SIGNATURE_INVALID, detail=f"unreadable signature: {exc}")
 
     regular = [e for e in embedded if e.sig_object_type == "/Sig"]
     stamps = [e for e in embedded if e.sig_object_type == "/DocTimeStamp"]
@@ -293,7 +297,7 @@ class _Ltv:
 
     def context(self, trust: TrustStore, moment=None):
         return trust.validation_context(moment=moment, other_certs=self.certs, crls=self.crls,
-                                        ocsps=self.ocsps)
+                                        ocsps=self.ocsps, retroactive=moment is not None)
 
 
 def _read_dss(reader) -> _Ltv:

@@ -1,0 +1,28 @@
+"""``manage.py make_test_pki DIR``: a test PKI for the demo and the tests (never for production)."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+
+from signatures.testpki import P12_PASSWORD, build_pki, write_pki
+
+
+class Command(BaseCommand):
+    help = "Create a test PKI (root, class-3 CA, officers, CRL, platform seal, TSA) in DIR."
+
+    def add_arguments(self, parser):
+        parser.add_argument("directory")
+        parser.add_argument("--password", default=P12_PASSWORD,
+                            help="password of the PKCS#12 files (default: %(default)s)")
+
+    def handle(self, directory, password, **options):
+        manifest = write_pki(build_pki(), Path(directory), password)
+        self.stdout.write(f"Test PKI written to {directory}. Settings to use it:")
+        self.stdout.write(f"  SIGNATURES_TRUST_ROOTS={manifest['trust_roots']}")
+        self.stdout.write(f"  SIGNATURES_INTERMEDIATES={manifest['intermediates']}")
+        self.stdout.write(f"  SIGNATURES_CRLS={manifest['crls']}")
+        self.stdout.write(f"  SIGNATURES_SEAL_P12={manifest['seal_p12']}")
+        self.stdout.write(f"  SIGNATURES_SEAL_P12_PASSWORD={password}")
+        for officer in manifest["officers"]:
+            self.stdout.write(f"  {officer['status']:8} {officer['cin']} {officer['full_name']}: "
+                              f"{officer['file']}")
