@@ -85,13 +85,15 @@ def local_timestamper(p12, password) -> timestamps.TimeStamper:
 def sign_pdf(data: bytes, signer: signers.Signer, *, level: str = "B-B", field_name=None,
              reason=None, location=None, name=None, timestamper=None,
              trust: TrustStore | None = None, certify: bool = False,
-             md_algorithm: str = "sha256") -> bytes:
+             md_algorithm: str = "sha256", box=None, page: int = 0) -> bytes:
     """Sign ``data`` as an incremental update and return the signed PDF.
 
     ``level``: B-B (signature only), B-T (plus a signature timestamp), B-LT (plus the chain's
     revocation data embedded in a DSS), B-LTA (plus a document timestamp). From B-T up a
     timestamper is needed: ``timestamper`` or ``SIGNATURES_TSA_URL``. ``certify`` makes a
     certification signature that forbids any later change but validation data and timestamps.
+    ``box`` (x1, y1, x2, y2 in points on ``page``) makes the signature visible; it is invisible
+    otherwise.
     """
     if level not in LEVELS:
         raise SigningError(f"unknown PAdES level {level!r}; choose one of {', '.join(LEVELS)}")
@@ -100,8 +102,10 @@ def sign_pdf(data: bytes, signer: signers.Signer, *, level: str = "B-B", field_n
         if timestamper is None:
             raise SigningError(f"{level} needs a timestamping authority (SIGNATURES_TSA_URL)")
     long_term = level in ("B-LT", "B-LTA")
+    field_name = field_name or _free_field_name(data)
+    field_spec = fields.SigFieldSpec(field_name, box=box, on_page=page) if box else None
     meta = PdfSignatureMetadata(
-        field_name=field_name or _free_field_name(data),
+        field_name=field_name,
         md_algorithm=md_algorithm,
         subfilter=fields.SigSeedSubFilter.PADES,
         reason=reason,
@@ -116,7 +120,8 @@ def sign_pdf(data: bytes, signer: signers.Signer, *, level: str = "B-B", field_n
     )
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
-        out = PdfSigner(meta, signer=signer, timestamper=timestamper).sign_pdf(
+        out = PdfSigner(meta, signer=signer, timestamper=timestamper,
+                        new_field_spec=field_spec).sign_pdf(
             writer, bytes_reserved=32768 if level != "B-B" else 16384)
     except SigningError:
         raise

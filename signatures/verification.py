@@ -14,7 +14,8 @@ The most security-critical code of the project. Rules, in order:
 4. Certification (DocMDP) permissions of the signature in force must not be exceeded.
 5. Document timestamps, where present, must be intact and valid.
 6. If ``signer_must_be`` is given, one of the signatures must be by that person (CIN in the
-   certificate subject's serialNumber).
+   certificate subject's serialNumber), and any signature after his must be invisible: a visible
+   one draws an appearance on the page that could cover what he signed.
 
 Anything unexpected fails closed: ``verify_pdf`` never raises, it rejects.
 """
@@ -279,10 +280,34 @@ async def _verify(data: bytes, expected_cin: str | None, trust: TrustStore):
     for code in SEVERITY:
         if code in codes:
             return VerificationReport(code, reports, detail=_details(reports))
-    if expected_cin is not None and not any(r.signer_cin == expected_cin for r in reports):
+    if expected_cin is None:
+        return VerificationReport(Code.OK, reports)
+    mine = [i for i, r in enumerate(reports) if r.signer_cin == expected_cin]
+    if not mine:
         return VerificationReport(Code.SIGNER_NOT_AUTHORISED, reports,
                                   detail=f"no signature by CIN {expected_cin!r}")
+    # A later signature may only add itself; but its appearance, drawn on the page, could cover
+    # what the expected signer signed ("sneaky signature"): after him, only invisible ones.
+    overlays = [r.field_name for r, e in zip(reports[mine[-1] + 1:], regular[mine[-1] + 1:],
+                                             strict=True) if _visible(e.sig_field)]
+    if overlays:
+        return VerificationReport(Code.MODIFIED_AFTER_SIGNING, reports,
+                                  detail=f"visible signatures after the signer's: {overlays}")
     return VerificationReport(Code.OK, reports)
+
+
+def _visible(sig_field) -> bool:
+    """Whether a signature field has a widget with an area on the page that is not hidden."""
+    widgets = [k.get_object() for k in sig_field.get("/Kids", ())] or [sig_field]
+    for widget in widgets:
+        try:
+            x1, y1, x2, y2 = (float(v) for v in widget["/Rect"])
+        except (KeyError, ValueError, TypeError):
+            continue
+        hidden = int(widget.get("/F", 0)) & (2 | 32)  # Hidden, NoView
+        if abs(x2 - x1) > 0 and abs(y2 - y1) > 0 and not hidden:
+            return True
+    return False
 
 
 def _details(reports):

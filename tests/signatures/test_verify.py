@@ -181,6 +181,19 @@ def test_update_between_two_signatures(pki, signed, attack):
     assert first.modified_after_signing and not second.modified_after_signing
 
 
+def test_visible_signature_over_the_signers_content(pki, signed):
+    """Sneaky signature: a later signer's visible appearance can be drawn over the text."""
+    covered = pki.sign(signed, "CD789012", box=(50, 690, 350, 740))
+    report = verdict(covered, signer_must_be="AB123456")
+    assert report.code == Code.MODIFIED_AFTER_SIGNING
+    # signing last, or an invisible later signature, is fine
+    assert verdict(covered, signer_must_be="CD789012").code == Code.OK
+    assert verdict(pki.sign(signed, "CD789012"), signer_must_be="AB123456").code == Code.OK
+    first_visible = pki.sign(pki.sign(sample_pdf(), "CD789012", box=(50, 50, 250, 100)),
+                             "AB123456", box=(300, 50, 500, 100))
+    assert verdict(first_visible, signer_must_be="AB123456").code == Code.OK
+
+
 def test_shadow_hide(pki):
     document, cover = forge.shadow_hide_document()
     signed = pki.sign(document, "AB123456")
