@@ -126,7 +126,9 @@ def sign_pdf(data: bytes, signer: signers.Signer, *, level: str = "B-B", field_n
     except SigningError:
         raise
     except Exception as exc:
-        raise SigningError(f"cannot sign the PDF: {exc}") from exc
+        hint = (" (B-LT needs the signer's chain trusted and its CRLs: SIGNATURES_TRUST_ROOTS, "
+                "SIGNATURES_CRLS)" if long_term and "validated" in str(exc) else "")
+        raise SigningError(f"cannot sign the PDF: {exc}{hint}") from exc
     return out.getvalue()
 
 

@@ -22,14 +22,14 @@ CERT_SUFFIXES = {".pem", ".crt", ".cer", ".der"}
 CRL_SUFFIXES = {".crl", ".pem", ".der"}
 
 
-def _files(paths, suffixes):
+def _files(paths, suffixes, *, warn=True):
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             yield from sorted(p for p in path.iterdir() if p.suffix.lower() in suffixes)
         elif path.is_file():
             yield path
-        else:
+        elif warn:
             logger.warning("Signatures trust path %s does not exist", path)
 
 
@@ -102,7 +102,7 @@ class TrustStore:
 
 
 def _mtimes(paths):
-    files = _files(paths, CERT_SUFFIXES | CRL_SUFFIXES)
+    files = _files(paths, CERT_SUFFIXES | CRL_SUFFIXES, warn=False)
     return tuple((str(p), p.stat().st_mtime_ns) for p in files)
 
 
@@ -125,3 +125,17 @@ def trust_store_from_settings() -> TrustStore:
     )
     stamps = _mtimes([*config[0], *config[1], *config[2]])
     return _cached_store((config, stamps))
+
+
+def trust_store_with(roots=(), intermediates=(), crls=()) -> TrustStore:
+    """The configured trust store plus the given files (the commands' --trust-root, --crl)."""
+    base = trust_store_from_settings()
+    if not (roots or intermediates or crls):
+        return base
+    return TrustStore(
+        roots=[*base.roots, *load_certificates(roots)],
+        intermediates=[*base.intermediates, *load_certificates(intermediates)],
+        crls=[*base.crls, *load_crls(crls)],
+        allow_fetching=base.allow_fetching, fetch_timeout=base.fetch_timeout,
+        revocation_mode=base.revocation_mode,
+    )

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from signatures.testpki import P12_PASSWORD, build_pki, write_pki
@@ -11,12 +12,19 @@ class Command(BaseCommand):
     help = "Create a test PKI (root, class-3 CA, officers, CRL, platform seal, TSA) in DIR."
 
     def add_arguments(self, parser):
-        parser.add_argument("directory")
+        parser.add_argument("directory", nargs="?",
+                            help="default: SIGNATURES_DEMO_PKI_DIR (var/test-pki)")
+        parser.add_argument("--if-missing", action="store_true",
+                            help="do nothing if DIR already holds a test PKI")
         parser.add_argument("--password", default=P12_PASSWORD,
                             help="password of the PKCS#12 files (default: %(default)s)")
 
-    def handle(self, directory, password, **options):
-        manifest = write_pki(build_pki(), Path(directory), password)
+    def handle(self, directory, password, if_missing, **options):
+        directory = Path(directory or settings.SIGNATURES_DEMO_PKI_DIR)
+        if if_missing and (directory / "manifest.json").is_file():
+            self.stdout.write(f"Test PKI already in {directory}.")
+            return
+        manifest = write_pki(build_pki(), directory, password)
         self.stdout.write(f"Test PKI written to {directory}. Settings to use it:")
         self.stdout.write(f"  SIGNATURES_TRUST_ROOTS={manifest['trust_roots']}")
         self.stdout.write(f"  SIGNATURES_INTERMEDIATES={manifest['intermediates']}")

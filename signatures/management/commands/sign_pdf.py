@@ -13,6 +13,7 @@ from signatures.services import (
     signer_from_p12,
 )
 from signatures.signing import LEVELS
+from signatures.trust import trust_store_with
 
 
 class Command(BaseCommand):
@@ -36,6 +37,11 @@ class Command(BaseCommand):
         parser.add_argument("--tsa-p12", help="a local TSA certificate (tests/demo); otherwise "
                                               "SIGNATURES_TSA_URL is used from B-T up")
         parser.add_argument("--tsa-password-env", default="SIGN_TSA_PASSWORD")
+        parser.add_argument("--trust-root", action="append", default=[],
+                            help="for B-LT/B-LTA: root to validate the signer's chain against, "
+                                 "added to SIGNATURES_TRUST_ROOTS (repeatable)")
+        parser.add_argument("--crl", action="append", default=[],
+                            help="for B-LT/B-LTA: CRL to embed, added to SIGNATURES_CRLS")
         parser.add_argument("--reason")
         parser.add_argument("--location")
         parser.add_argument("--field-name")
@@ -45,8 +51,12 @@ class Command(BaseCommand):
         timestamper = None
         if opts["tsa_p12"]:
             timestamper = local_timestamper(opts["tsa_p12"], self._secret(opts["tsa_password_env"]))
+        try:
+            trust = trust_store_with(opts["trust_root"], (), opts["crl"])
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"cannot load the trust files: {exc}") from exc
         kwargs = {"level": opts["level"], "timestamper": timestamper, "reason": opts["reason"],
-                  "location": opts["location"], "field_name": opts["field_name"]}
+                  "location": opts["location"], "field_name": opts["field_name"], "trust": trust}
         try:
             if opts["p12"] and opts["pkcs11_lib"]:
                 raise CommandError("choose --p12 or --pkcs11-lib, not both")

@@ -10,7 +10,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from signatures.services import verify_pdf
-from signatures.trust import TrustStore, load_certificates, load_crls, trust_store_from_settings
+from signatures.trust import trust_store_with
 
 
 class Command(BaseCommand):
@@ -44,17 +44,8 @@ class Command(BaseCommand):
             raise SystemExit(1)
 
     def _trust(self, opts):
-        base = trust_store_from_settings()
-        if not (opts["trust_root"] or opts["crl"] or opts["intermediate"]):
-            return base
         try:
-            return TrustStore(
-                roots=[*base.roots, *load_certificates(opts["trust_root"])],
-                intermediates=[*base.intermediates, *load_certificates(opts["intermediate"])],
-                crls=[*base.crls, *load_crls(opts["crl"])],
-                allow_fetching=base.allow_fetching, fetch_timeout=base.fetch_timeout,
-                revocation_mode=base.revocation_mode,
-            )
+            return trust_store_with(opts["trust_root"], opts["intermediate"], opts["crl"])
         except (OSError, ValueError) as exc:
             raise CommandError(f"cannot load the trust files: {exc}") from exc
 
