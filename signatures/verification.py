@@ -184,6 +184,18 @@ class VerificationReport:
     def message(self):
         return MESSAGES[self.code]
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "VerificationReport":
+        """Back from ``as_dict()`` (e.g. a report stored as JSON beside a document)."""
+        signatures = []
+        for sig in data.get("signatures", []):
+            sig = {k: v for k, v in sig.items() if k in SignatureReport.__dataclass_fields__}
+            if sig.get("signing_time"):
+                sig["signing_time"] = datetime.fromisoformat(sig["signing_time"])
+            sig["code"] = Code(sig.get("code", Code.SIGNATURE_INVALID))
+            signatures.append(SignatureReport(**sig))
+        return cls(Code(data["code"]), signatures, data.get("detail", ""))
+
     def as_dict(self) -> dict:
         return {
             "code": str(self.code),

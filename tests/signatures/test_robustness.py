@@ -96,3 +96,37 @@ def test_messages_tell_the_officer_what_to_do():
 
     assert set(MESSAGES) == set(Code)
     assert "sign" in str(MESSAGES[Code.MODIFIED_AFTER_SIGNING]).lower()
+
+
+def test_classic_xref_table_documents_are_accepted(pki):
+    import io
+
+    from pyhanko.pdf_utils.writer import PageObject, PdfFileWriter
+
+    from . import forge
+
+    writer = PdfFileWriter(stream_xrefs=False)
+    writer.insert_page(PageObject(forge.stream(writer, forge.text_ops("Montant: 1000 DH")),
+                                  forge.A4, forge.HELVETICA))
+    out = io.BytesIO()
+    writer.write(out)
+    assert b"\nxref\n" in out.getvalue()
+    both = pki.sign(pki.sign(out.getvalue(), "AB123456"), "CD789012")
+    assert verify_pdf(both).code == Code.OK
+    assert verify_pdf(forge.add_annotation(both)).code == Code.MODIFIED_AFTER_SIGNING
+
+
+def test_report_round_trips_through_json_and_renders(signed):
+    import json
+
+    from django.template.loader import render_to_string
+
+    from signatures.services import VerificationReport
+
+    report = verify_pdf(signed)
+    again = VerificationReport.from_dict(json.loads(json.dumps(report.as_dict())))
+    assert again.as_dict() == report.as_dict()
+    html = render_to_string("signatures/_report.html", {"report": again})
+    assert "Amina El Idrissi" in html and "AB123456" in html and "Signature verified" in html
+    refused = render_to_string("signatures/_report.html", {"report": verify_pdf(b"x")})
+    assert "Signature refused" in refused and "not a readable PDF" in refused
