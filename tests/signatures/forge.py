@@ -4,6 +4,7 @@ import asyncio
 import hashlib
 import io
 import re
+import struct
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name, pdf_string
@@ -188,3 +189,39 @@ def resign_byte_range(data: bytes, signer, make_range) -> bytes:
     assert len(hex_sig) <= slot
     data[contents_start + 1:contents_end - 1] = hex_sig.ljust(slot, b"0")
     return bytes(data)
+
+
+# --- documents as other tools write them ------------------------------------------------------
+
+def hybrid_pdf() -> bytes:
+    """A hybrid-reference file (as Word writes them): a classic xref table whose trailer points
+    (/XRefStm) to a cross-reference stream listing an object kept in an object stream."""
+    out = bytearray(b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
+    offsets = {}
+    def obj(num, body):
+        offsets[num] = len(out)
+        out.extend(b"%d 0 obj\n" % num + body + b"\nendobj\n")
+    content = b"BT /F1 14 Tf 56 700 Td (Montant: 1000 DH) Tj ET"
+    obj(1, b"<< /Type /Catalog /Pages 2 0 R >>")
+    obj(2, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
+    obj(3, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+           b"/Resources << /Font << /F1 5 0 R >> >> >>")
+    obj(4, b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+    font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+    header = b"5 0 "
+    objstm = header + font
+    obj(6, b"<< /Type /ObjStm /N 1 /First %d /Length %d >>\nstream\n" % (len(header), len(objstm))
+        + objstm + b"\nendstream")
+    entries = struct.pack(">BIH", 2, 6, 0)
+    xref_stm_offset = len(out)
+    obj(7, b"<< /Type /XRef /Size 8 /W [1 4 2] /Index [5 1] /Length %d >>\nstream\n" % len(entries)
+        + entries + b"\nendstream")
+    xref_offset = len(out)
+    def row(num):
+        return b"%010d 00000 n \n" % offsets[num]
+    # object 5 lives in the object stream: only the cross-reference stream lists it
+    out.extend(b"xref\n0 5\n0000000000 65535 f \n" + b"".join(row(n) for n in range(1, 5))
+               + b"6 2\n" + row(6) + row(7))
+    out.extend(b"trailer\n<< /Size 8 /Root 1 0 R /XRefStm %d >>\nstartxref\n%d\n%%%%EOF\n"
+               % (xref_stm_offset, xref_offset))
+    return bytes(out)

@@ -130,3 +130,20 @@ def test_report_round_trips_through_json_and_renders(signed):
     assert "Amina El Idrissi" in html and "AB123456" in html and "Signature verified" in html
     refused = render_to_string("signatures/_report.html", {"report": verify_pdf(b"x")})
     assert "Signature refused" in refused and "not a readable PDF" in refused
+
+
+def test_hybrid_reference_documents_are_accepted(pki):
+    import io
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    from . import forge
+
+    data = forge.hybrid_pdf()
+    assert PdfFileReader(io.BytesIO(data), strict=False).xrefs.hybrid_xrefs_present
+    signed = pki.sign(data, "AB123456")
+    assert verify_pdf(signed).code == Code.OK
+    both = pki.sign(signed, "CD789012")
+    assert verify_pdf(both, signer_must_be="AB123456").code == Code.OK
+    assert verify_pdf(forge.replace_text(signed)).code == Code.MODIFIED_AFTER_SIGNING
+    assert verify_pdf(forge.add_annotation(both)).code == Code.MODIFIED_AFTER_SIGNING
