@@ -69,8 +69,8 @@ class Credential:
         )
 
 
-def _key():
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def _key(bits=2048):
+    return rsa.generate_private_key(public_exponent=65537, key_size=bits)
 
 
 def _name(common_name, *, org=None, serial_number=None, unit=None):

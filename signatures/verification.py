@@ -408,9 +408,11 @@ async def _check_signature(emb, trust, ltv, is_last, stamp_results) -> Signature
                                                     diff_policy=STRICT_DIFF_POLICY)
         moment = datetime.now(UTC)
         tst = status.timestamp_validity
-        if tst is not None and tst.intact and tst.valid and tst.trusted \
-                and not _within(cert, moment) and _within(cert, tst.timestamp):
-            # Signed while the certificate was valid (proved by a timestamp), expired since.
+        now_bad = not _within(cert, moment) or status.revoked \
+            or _listed_in_crls(cert, [*trust.crls, *ltv.crls], moment)
+        if now_bad and tst is not None and tst.intact and tst.valid and tst.trusted:
+            # A trusted timestamp proves the signature existed at that time: judge the
+            # certificate then (expired or revoked since is fine, before is not).
             moment = tst.timestamp
             status = await async_validate_pdf_signature(emb, ltv.context(trust, moment=moment),
                                                         diff_policy=STRICT_DIFF_POLICY)

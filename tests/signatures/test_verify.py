@@ -102,6 +102,38 @@ def test_expired_since_but_timestamped_while_valid_is_accepted(pki):
     assert not report.signatures[0].expired
 
 
+@pytest.mark.parametrize("days_ago, code", [(5, Code.OK), (1, Code.CERTIFICATE_REVOKED)])
+def test_revoked_since_but_timestamped_before(pki, days_ago, code):
+    """The officer's certificate was revoked 2 days ago: a timestamp from before still holds."""
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+    tsa = pki.credential("tsa")
+    stamper = DummyTimeStamper(
+        tsa_cert=forge_cert(tsa), tsa_key=forge_key(tsa),
+        fixed_dt=dt.datetime.now(dt.UTC) - dt.timedelta(days=days_ago))
+    report = verdict(pki.sign(sample_pdf(), "EE345678", level="B-T", timestamper=stamper))
+    assert report.code == code, report.detail
+
+
+def test_weak_rsa_key(pki):
+    from cryptography.hazmat.primitives import serialization
+
+    from signatures import testpki
+    from signatures.signing import signer_from_keys
+
+    key = testpki._key(1024)
+    now = dt.datetime.now(dt.UTC)
+    cert = testpki._cert(testpki._name("Weak Key", serial_number="WK000001"), key,
+                         pki.pki.ca.cert.subject, pki.pki.ca.key,
+                         not_before=now - dt.timedelta(days=1),
+                         not_after=now + dt.timedelta(days=9))
+    der = serialization.Encoding.DER
+    signer = signer_from_keys(cert.public_bytes(der), key.private_bytes(
+        der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+        [pki.pki.ca.cert.public_bytes(der)])
+    assert verdict(sign_pdf(sample_pdf(), signer)).code == Code.WEAK_ALGORITHM
+
+
 def test_platform_seal_is_verifiable(pki):
     from signatures.services import IssuedDocument, seal_document
 
