@@ -61,6 +61,17 @@ def load_crls(paths) -> list[asn1_crl.CertificateList]:
     return crls
 
 
+def revocation_index(crls) -> dict:
+    """{(issuer name, serial number): revocation date} of every entry of ``crls``."""
+    index = {}
+    for crl in crls:
+        tbs = crl["tbs_cert_list"]
+        issuer = tbs["issuer"].hashable
+        for entry in tbs["revoked_certificates"]:
+            index[(issuer, entry["user_certificate"].native)] = entry["revocation_date"].native
+    return index
+
+
 @dataclass(frozen=True)
 class TrustStore:
     roots: list = field(default_factory=list)
@@ -69,6 +80,11 @@ class TrustStore:
     allow_fetching: bool = False
     fetch_timeout: int = 10
     revocation_mode: str = "soft-fail"
+
+    @functools.cached_property
+    def revoked(self) -> dict:
+        """The configured CRLs' entries, indexed once (a CRL can list many thousands)."""
+        return revocation_index(self.crls)
 
     @classmethod
     def from_paths(cls, roots=(), intermediates=(), crls=(), **options) -> "TrustStore":

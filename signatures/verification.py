@@ -56,7 +56,7 @@ from pyhanko.sign.validation import (
 )
 from pyhanko.sign.validation.errors import NoDSSFoundError
 
-from .trust import TrustStore, trust_store_from_settings
+from .trust import TrustStore, revocation_index, trust_store_from_settings
 
 logger = logging.getLogger(__name__)
 
@@ -334,6 +334,7 @@ class _Ltv:
     certs: list = field(default_factory=list)
     crls: list = field(default_factory=list)
     ocsps: list = field(default_factory=list)
+    revoked: dict = field(default_factory=dict)  # revocation_index(crls)
     revision: int | None = None
 
     @property
@@ -346,23 +347,25 @@ class _Ltv:
 
 
 def _read_dss(reader) -> _Ltv:
+    """The document's validation data; unreadable data is ignored (it can only help trust)."""
     try:
         dss = DocumentSecurityStore.read_dss(reader)
     except NoDSSFoundError:
         return _Ltv()
-    except (misc.PdfError, ValueError, KeyError, TypeError):
+    try:
+        ltv = _Ltv(certs=list(dss.load_certs()))
+        for ref in dss.crls:
+            ltv.crls.append(asn1_crl.CertificateList.load(ref.get_object().data))
+        for ref in dss.ocsps:
+            ltv.ocsps.append(asn1_ocsp.OCSPResponse.load(ref.get_object().data))
+        ltv.revoked = revocation_index(ltv.crls)  # parses the CRLs: a broken one fails here
+        dss_ref = reader.root.raw_get("/DSS")
+        if not isinstance(dss_ref, generic.IndirectObject):
+            dss_ref = reader.trailer.raw_get("/Root")
+        ltv.revision = reader.xrefs.get_last_change(dss_ref.reference)
+    except Exception:  # noqa: BLE001
         logger.info("Unreadable DSS ignored", exc_info=True)
         return _Ltv()
-    ltv = _Ltv(certs=list(dss.load_certs()))
-    for ref in dss.crls:
-        ltv.crls.append(asn1_crl.CertificateList.load(ref.get_object().data))
-    for ref in dss.ocsps:
-        ltv.ocsps.append(asn1_ocsp.OCSPResponse.load(ref.get_object().data))
-    dss_ref = reader.root.raw_get("/DSS")
-    if isinstance(dss_ref, generic.IndirectObject):
-        ltv.revision = reader.xrefs.get_last_change(dss_ref.reference)
-    else:
-        ltv.revision = reader.xrefs.get_last_change(reader.trailer.raw_get("/Root").reference)
     return ltv
 
 
@@ -409,7 +412,7 @@ async def _check_signature(emb, trust, ltv, is_last, stamp_results) -> Signature
         moment = datetime.now(UTC)
         tst = status.timestamp_validity
         now_bad = not _within(cert, moment) or status.revoked \
-            or _listed_in_crls(cert, [*trust.crls, *ltv.crls], moment)
+            or _listed_in_crls(cert, trust, ltv, moment)
         if now_bad and tst is not None and tst.intact and tst.valid and tst.trusted:
             # A trusted timestamp proves the signature existed at that time: judge the
             # certificate then (expired or revoked since is fine, before is not).
@@ -425,7 +428,7 @@ async def _check_signature(emb, trust, ltv, is_last, stamp_results) -> Signature
     report.trusted = status.trusted
     # pyHanko consults CRLs only for certificates that declare a distribution point: a certificate
     # listed in a CRL we hold is revoked whatever it declares.
-    report.revoked = status.revoked or _listed_in_crls(cert, [*trust.crls, *ltv.crls], moment)
+    report.revoked = status.revoked or _listed_in_crls(cert, trust, ltv, moment)
     report.coverage = status.coverage.name if status.coverage else "UNCLEAR"
     level = status.modification_level
     report.modification_level = level.name if level is not None else None
@@ -468,16 +471,15 @@ def _modified(status, level, is_last) -> bool:
     return level > allowed or not status.docmdp_ok
 
 
-def _listed_in_crls(cert, crls, moment) -> bool:
-    for crl in crls:
-        tbs = crl["tbs_cert_list"]
-        if tbs["issuer"] != cert.issuer:
-            continue
-        for entry in tbs["revoked_certificates"]:
-            if entry["user_certificate"].native == cert.serial_number \
-                    and entry["revocation_date"].native <= moment:
-                return True
-    return False
+def _listed_in_crls(cert, trust, ltv, moment) -> bool:
+    """Whether a configured or embedded CRL lists ``cert`` as revoked at ``moment``.
+
+    CRL signatures are not checked here: configured CRLs are the operator's files, and an
+    embedded one can only make us reject.
+    """
+    key = (cert.issuer.hashable, cert.serial_number)
+    revoked_on = [d for d in (trust.revoked.get(key), ltv.revoked.get(key)) if d is not None]
+    return any(date <= moment for date in revoked_on)
 
 
 def _within(cert, moment) -> bool:
