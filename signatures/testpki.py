@@ -150,7 +150,7 @@ class TestPKI:
     ca: Credential
     tsa: Credential
     seal: Credential
-    officers: dict  # file name -> Credential
+    officers: dict  # file name -> Credential (with .cin, .full_name)
     rogue_root: Credential
     rogue: Credential
     crls: dict  # file name -> x509.CertificateRevocationList
@@ -166,8 +166,12 @@ class TestPKI:
         return [c.public_bytes(serialization.Encoding.DER) for c in self.crls.values()]
 
 
-def build_pki(now: dt.datetime | None = None) -> TestPKI:
-    """Build every key, certificate and CRL in memory (a few hundred milliseconds)."""
+def build_pki(now: dt.datetime | None = None, extra_officers=()) -> TestPKI:
+    """Build every key, certificate and CRL in memory (a few hundred milliseconds).
+
+    ``extra_officers``: (CIN, full name) pairs given a valid certificate too, e.g. the demo's
+    accounts; their files are named ``officer-<CIN>``.
+    """
     now = now or dt.datetime.now(dt.UTC)
     day = dt.timedelta(days=1)
 
@@ -193,7 +197,8 @@ def build_pki(now: dt.datetime | None = None) -> TestPKI:
         return Credential(name, cert, key, chain, **extra)
 
     officers = {}
-    for file_name, full_name, cin, status in OFFICERS:
+    extra = [(f"officer-{cin}", name, cin, "valid") for cin, name in extra_officers]
+    for file_name, full_name, cin, status in [*OFFICERS, *extra]:
         if status == "expired":
             window = {"not_before": now - 730 * day, "not_after": now - 2 * day}
         else:
@@ -220,6 +225,21 @@ def build_pki(now: dt.datetime | None = None) -> TestPKI:
 
     crls = {"class3-ca": _crl(ca, [officers["officer-revoked"]], now), "root": _crl(root, [], now)}
     return TestPKI(root, ca, tsa, seal, officers, rogue_root, rogue, crls)
+
+
+def _status(name):
+    return {n: status for n, _, _, status in OFFICERS}.get(name, "valid")
+
+
+def officer_signer(directory, cin: str):
+    """A signer for the officer with this CIN, from a PKI written by ``write_pki`` (demo data)."""
+    from .signing import signer_from_p12
+
+    manifest = json.loads((Path(directory) / "manifest.json").read_text())
+    for officer in manifest["officers"]:
+        if officer["cin"] == cin:
+            return signer_from_p12(officer["file"], manifest["password"])
+    raise KeyError(f"no officer with CIN {cin} in {directory}")
 
 
 def write_pki(pki: TestPKI, directory: Path, password: str = P12_PASSWORD) -> dict:
@@ -250,9 +270,9 @@ def write_pki(pki: TestPKI, directory: Path, password: str = P12_PASSWORD) -> di
         "seal_p12": str(directory / "p12/seal.p12"),
         "tsa_p12": str(directory / "p12/tsa.p12"),
         "officers": [
-            {"file": str(directory / f"p12/{name}.p12"), "full_name": full_name, "cin": cin,
-             "status": status}
-            for name, full_name, cin, status in OFFICERS
+            {"file": str(directory / f"p12/{cred.name}.p12"), "full_name": cred.full_name,
+             "cin": cred.cin, "status": _status(cred.name)}
+            for cred in pki.officers.values()
         ],
     }
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=2))

@@ -12,7 +12,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.core.management import CommandError, call_command
 
-from signatures.services import Code, verify_pdf
+from signatures.services import Code, sign_pdf, verify_pdf
+from signatures.testpki import officer_signer
 from tests.pki import sample_pdf
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +64,18 @@ def test_make_test_pki_writes_a_usable_pki(tmp_path, settings, monkeypatch):
     monkeypatch.setenv("SIGN_P12_PASSWORD", manifest["password"])
     run("sign_pdf", str(source), str(signed), "--p12", str(tmp_path / "pki/p12/officer-valid.p12"))
     assert verify_pdf(signed.read_bytes(), signer_must_be="AB123456").code == Code.OK
+
+
+def test_make_test_pki_for_demo_accounts(tmp_path, settings):
+    run("make_test_pki", str(tmp_path), "--officer", "JK112233=Salma Berrada")
+    assert "already" in run("make_test_pki", str(tmp_path), "--if-missing")
+    settings.SIGNATURES_TRUST_ROOTS = [str(tmp_path / "trust/roots")]
+    settings.SIGNATURES_CRLS = [str(tmp_path / "trust/crls")]
+    data = sign_pdf(sample_pdf(), officer_signer(tmp_path, "JK112233"))
+    report = verify_pdf(data, signer_must_be="JK112233")
+    assert report.code == Code.OK and report.signatures[0].signer == "Salma Berrada"
+    with pytest.raises(CommandError, match="CIN=FULL NAME"):
+        run("make_test_pki", str(tmp_path / "x"), "--officer", "nobody")
 
 
 @pytest.fixture
