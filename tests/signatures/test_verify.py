@@ -359,3 +359,16 @@ def forge_der():
 
     return Encoding.DER
 
+
+
+def test_adobe_pkcs7_detached_signature_is_accepted_but_not_pades(pki):
+    """Older tools sign with adbe.pkcs7.detached: a valid signature, just not PAdES."""
+    from pyhanko.sign import fields
+    from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner
+
+    writer = forge.IncrementalPdfFileWriter(io.BytesIO(sample_pdf()), strict=False)
+    meta = PdfSignatureMetadata(field_name="Adobe", md_algorithm="sha256",
+                                subfilter=fields.SigSeedSubFilter.ADOBE_PKCS7_DETACHED)
+    data = PdfSigner(meta, signer=pki.signer("AB123456")).sign_pdf(writer).getvalue()
+    report = verdict(data, signer_must_be="AB123456")
+    assert report.code == Code.OK and report.signatures[0].pades_level is None
