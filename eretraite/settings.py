@@ -250,3 +250,33 @@ CMR_MOCK_DATA_DIR = env.path("CMR_MOCK_DATA_DIR", default=BASE_DIR / "var" / "cm
 CMR_MOCK_ADMIN_TOKEN = env.str(
     "CMR_MOCK_ADMIN_TOKEN", default="" if PRODUCTION else "development-only-mock-admin-token")
 # --- end of CMR gateway ---------------------------------------------------------------------------
+
+# --- Signatures (PAdES verification and signing; signatures app) ---
+# Trust: comma-separated files or directories of PEM/DER certificates and CRLs. Nothing is trusted
+# unless listed here (never the operating system's TLS roots); nothing is fetched from the network
+# unless SIGNATURES_ALLOW_FETCHING is set, and then every OCSP/CRL request has a timeout.
+# Outside production the defaults point at the demo's test PKI (`manage.py make_test_pki
+# var/test-pki`); in production every path must be given.
+SIGNATURES_DEMO_PKI_DIR = BASE_DIR / "var" / "test-pki"
+
+
+def _demo_pki(sub):
+    return [] if PRODUCTION else [str(SIGNATURES_DEMO_PKI_DIR / sub)]
+
+
+SIGNATURES_TRUST_ROOTS = env.list("SIGNATURES_TRUST_ROOTS", default=_demo_pki("trust/roots"))
+SIGNATURES_INTERMEDIATES = env.list(
+    "SIGNATURES_INTERMEDIATES", default=_demo_pki("trust/intermediates"))
+SIGNATURES_CRLS = env.list("SIGNATURES_CRLS", default=_demo_pki("trust/crls"))
+SIGNATURES_ALLOW_FETCHING = env.bool("SIGNATURES_ALLOW_FETCHING", default=False)
+SIGNATURES_FETCH_TIMEOUT = env.int("SIGNATURES_FETCH_TIMEOUT", default=10)
+# "soft-fail": a certificate listed in a CRL is rejected, one with no revocation data is not;
+# "hard-fail": revocation data must be found for every certificate of the chain.
+SIGNATURES_REVOCATION_MODE = env.str("SIGNATURES_REVOCATION_MODE", default="soft-fail")
+SIGNATURES_MAX_BYTES = env.int("SIGNATURES_MAX_BYTES", default=20 * 1024 * 1024)
+# The platform seal (PKCS#12) and, optionally, a timestamping authority for B-T/B-LT signatures.
+SIGNATURES_SEAL_P12 = env.str("SIGNATURES_SEAL_P12", default="".join(_demo_pki("p12/seal.p12")))
+SIGNATURES_SEAL_P12_PASSWORD = env.str(
+    "SIGNATURES_SEAL_P12_PASSWORD", default="" if PRODUCTION else "test-pki")
+SIGNATURES_TSA_URL = env.str("SIGNATURES_TSA_URL", default="")
+# --- end signatures ---

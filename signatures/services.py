@@ -1,0 +1,49 @@
+"""The signatures app's use cases: verify an uploaded PDF, sign a PDF, seal what the platform
+issues.
+
+- ``verify_pdf(data, *, signer_must_be=None)`` -> ``VerificationReport``
+  (``signatures.verification``)
+- ``sign_pdf(data, signer, *, level=...)`` -> signed bytes (``signatures.signing``)
+- ``seal_document(doc)`` -> the rendered and sealed PDF of an ``IssuedDocument``
+"""
+
+from django.conf import settings
+
+from .rendering import IssuedDocument, render_pdf
+from .signing import (
+    SigningError,
+    local_timestamper,
+    pkcs11_signer,
+    sign_pdf,
+    signer_from_keys,
+    signer_from_p12,
+)
+from .verification import MESSAGES, Code, SignatureReport, VerificationReport, verify_pdf
+
+__all__ = [
+    "MESSAGES", "Code", "IssuedDocument", "SignatureReport", "SigningError", "VerificationReport",
+    "local_timestamper", "pkcs11_signer", "render_pdf", "seal_document", "seal_signer",
+    "sign_pdf", "signer_from_keys", "signer_from_p12", "verify_pdf",
+]
+
+
+def seal_signer():
+    """The platform's seal, from ``SIGNATURES_SEAL_P12`` and ``SIGNATURES_SEAL_P12_PASSWORD``."""
+    if not settings.SIGNATURES_SEAL_P12:
+        raise SigningError("no platform seal configured (SIGNATURES_SEAL_P12)")
+    return signer_from_p12(settings.SIGNATURES_SEAL_P12, settings.SIGNATURES_SEAL_P12_PASSWORD)
+
+
+def seal_document(doc: IssuedDocument, *, signer=None) -> bytes:
+    """Render ``doc`` to PDF and seal it with the platform certificate.
+
+    A certification signature: any later change but validation data and timestamps breaks it,
+    so anyone can check the document with ``verify_pdf`` (or any PAdES validator).
+    """
+    return sign_pdf(
+        render_pdf(doc),
+        signer or seal_signer(),
+        field_name="PlatformSeal",
+        reason=f"Issued by {doc.issuer}: {doc.reference}",
+        certify=True,
+    )

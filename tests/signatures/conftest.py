@@ -1,0 +1,1 @@
+from tests.pki import pki, pki_settings, signed_pdf  # noqa: F401
