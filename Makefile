@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+CMR_PORT ?= 8001
 export PORT
 
 # Under CI (CI=true) the tests run on PostgreSQL and Redis; elsewhere too, unless told otherwise.
@@ -24,10 +25,16 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 
 # Development server on SQLite with an embedded (eager) Celery: no database or broker server needed.
+# The mock CMR back office runs beside it (port CMR_PORT) and stops with it.
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
+run: export CMR_BASE_URL ?= http://127.0.0.1:$(CMR_PORT)
 run: install
 	$(BIN)/python manage.py migrate --noinput -v 0
 	$(BIN)/python manage.py load_demo
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	@$(BIN)/python manage.py run_cmr_mock --port $(CMR_PORT) & mock=$$!; \
+	  trap 'kill $$mock 2>/dev/null' EXIT INT TERM; \
+	  echo "  Mock CMR back office: http://127.0.0.1:$(CMR_PORT)/"; \
+	  $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
 	$(BIN)/ruff check .

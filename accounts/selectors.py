@@ -71,6 +71,9 @@ def has_capability(user, capability: str) -> bool:
         return True
     if user.role == User.Role.AGENT:
         return bool(getattr(user, f"can_{capability}"))
+    if user.role == User.Role.CMR_AGENT:
+        # The CMR keeps the registry: its agents consult it, and act on dossiers through the workflow.
+        return capability == "consult_affiliates"
     if user.role == User.Role.PROVINCIAL_OFFICE:
         # It helps communes with no internet copy, sign and upload; certification stays theirs.
         return capability in ("consult_affiliates", "prepare_dossiers")

@@ -70,31 +70,26 @@ def receive_stage_event(event: rules.StageEvent) -> str:
 
 
 def apply_stage_event(event: rules.StageEvent) -> None:
-    """SEAM for the dossier workflow: apply one CMR stage to its dossier.
+    """Apply one CMR stage to its dossier through the dossier workflow (timeline, notifications).
 
-    Called inside ``receive_stage_event``'s transaction, after the event id was recorded. The
-    dossier workflow (``dossiers.services``) replaces this body, for instance::
-
-        transmission = Transmission.objects.select_for_update().filter(
-            cmr_reference=event.cmr_reference).select_related("dossier").first()
-        if transmission is None:   # maybe the delivery answer was lost: try the portal id
-            ...
-        if dossier is None:
-            raise UnknownDossier(event.cmr_reference)
-        try:
-            dossiers.services.apply_cmr_stage(
-                dossier, event.stage, details=event.details,
-                occurred_at=event.occurred_at, event_id=event.event_id)
-        except dossiers.workflow.TransitionNotAllowed as exc:
-            raise StageNotAllowed(str(exc)) from exc
-
-    so that the timeline and the notifications follow the workflow's own transition. It must raise
-    ``UnknownDossier`` (answered 404; the back office retries) or ``StageNotAllowed`` (409) and
-    write nothing in those cases.
-
-    Until the dossiers exist, every event is for an unknown dossier.
+    Called inside ``receive_stage_event``'s transaction, after the event id was recorded. Raises
+    ``UnknownDossier`` (404; the back office retries) or ``StageNotAllowed`` (409), writing nothing.
+    The event names the portal's dossier by its reference (the UUID the outbox sends).
     """
-    raise UnknownDossier(f"no dossier with CMR reference {event.cmr_reference}")
+    from django.core.exceptions import PermissionDenied
+
+    from dossiers.models import Dossier
+    from dossiers.services import DossierError, apply_cmr_stage
+
+    try:
+        with transaction.atomic():
+            apply_cmr_stage(portal_dossier_id=event.portal_dossier_id, stage=event.stage,
+                            event_id=event.event_id, cmr_reference=event.cmr_reference,
+                            details=event.details)
+    except Dossier.DoesNotExist:
+        raise UnknownDossier(f"no dossier {event.portal_dossier_id} (CMR {event.cmr_reference})") from None
+    except (DossierError, PermissionDenied) as exc:
+        raise StageNotAllowed(str(exc)) from exc
 
 
 def reconcile_stages(reference: str, *, client=None) -> list[tuple[str, str]]:

@@ -71,7 +71,8 @@ TRANSITIONS = {t.name: t for t in [
        guards=("complete", "signatures_accepted", "certifier_is_not_preparer")),
     _t("cancel", [State.DRAFT], State.CANCELLED, Actor.PREPARER, _("Cancel the dossier"), needs_reason=True),
     _t("transmit", [State.CERTIFIED], State.TRANSMITTED, Actor.SYSTEM, _("Transmitted to the CMR")),
-    _t("receive", [State.TRANSMITTED], State.RECEIVED, Actor.CMR, _("Received")),
+    # The back office may report receipt before the sender has recorded its answer: from certified too.
+    _t("receive", [State.TRANSMITTED, State.CERTIFIED], State.RECEIVED, Actor.CMR, _("Received")),
     _t("review", [State.RECEIVED, State.TRANSMITTED], State.UNDER_REVIEW, Actor.CMR, _("Start the review")),
     _t("request_documents", [State.RECEIVED, State.UNDER_REVIEW], State.DOCUMENTS_REQUESTED, Actor.CMR,
        _("Request documents"), needs_reason=True),

@@ -197,6 +197,9 @@ ACTIVATION_LINK_VALID_HOURS = env.int("ACTIVATION_LINK_VALID_HOURS", default=72)
 DESIGNATION_MAX_ROWS = env.int("DESIGNATION_MAX_ROWS", default=5000)
 DESIGNATION_MAX_BYTES = env.int("DESIGNATION_MAX_BYTES", default=10 * 1024 * 1024)
 
+# Dossiers: by default the officer who submitted a dossier may not certify it too.
+DOSSIER_CERTIFIER_MUST_DIFFER = env.bool("DOSSIER_CERTIFIER_MUST_DIFFER", default=True)
+
 # Security: always on; the production mode adds HTTPS-only cookies, HSTS and redirects.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)

@@ -9,14 +9,12 @@ def pytest_configure(config):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _services_required_under_ci(django_db_setup, django_db_blocker):
+def _services_required_under_ci():
     """Under CI the suite runs on PostgreSQL and Redis: a missing service fails, it is never skipped."""
     if os.environ.get("CI", "").lower() != "true":
         return
-    with django_db_blocker.unblock():
-        from django.db import connection
-
-        assert connection.vendor == "postgresql", "CI must run on PostgreSQL (DATABASE_URL)"
+    engine = settings.DATABASES["default"]["ENGINE"]
+    assert engine == "django.db.backends.postgresql", "CI must run on PostgreSQL (DATABASE_URL)"
     import redis
 
     assert settings.REDIS_URL, "CI must run with Redis (REDIS_URL)"
@@ -43,6 +41,16 @@ def _collectivities_after_flush(request):
 
     if not Collectivity.objects.exists():
         load_collectivities()
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery():
+    """Tasks run in-process in tests, unless a test starts a real worker (it sets this back)."""
+    from eretraite.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
 
 
 @pytest.fixture(autouse=True)

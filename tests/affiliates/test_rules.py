@@ -21,10 +21,6 @@ from affiliates.rules import (
 
 TODAY = date(2026, 11, 23)
 
-# Pure functions; the mark only lets this file run alone (the root conftest loads the
-# collectivities into the test database for every session).
-pytestmark = pytest.mark.django_db
-
 
 @pytest.mark.parametrize(
     ("birth", "years", "months", "limit_on"),

@@ -61,11 +61,12 @@ def test_urls_select_postgresql_and_redis():
 def test_compose_file_describes_the_production_topology():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {"db", "redis", "web", "worker", "beat"} <= set(services)
+    assert {"db", "redis", "web", "worker", "beat", "cmr-mock"} <= set(services)
+    assert services["cmr-mock"]["command"][:3] == ["python", "-m", "cmr.mock"]
     assert services["web"]["command"][0] == "gunicorn"
     assert services["worker"]["command"][:4] == ["celery", "-A", "eretraite", "worker"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "eretraite", "beat"]
-    for name in ("db", "redis", "web", "worker", "beat"):
+    for name in ("db", "redis", "web", "worker", "beat", "cmr-mock"):
         assert "healthcheck" in services[name], name
     for name in ("web", "worker", "beat"):
         env = services[name]["environment"]

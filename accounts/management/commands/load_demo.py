@@ -1,8 +1,10 @@
 """Demo data for `make run`: collectivities and one account per role, with printed logins."""
 
+import io
 import os
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -15,7 +17,7 @@ DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-retraite-2026")
 DEMO_ACCOUNTS = [
     ("dgct", User.Role.DGCT_ADMIN, None, "Administrateur DGCT", True),
     ("cmr", User.Role.CMR_AGENT, None, "Agent CMR", False),
-    ("AB123456", User.Role.MANAGER, "01.511.01.0", "Karim El Idrissi", False),
+    ("AB123456", User.Role.MANAGER, "01.511.01.0", "Amina El Idrissi", False),
     ("AB654321", User.Role.AGENT, "01.511.01.0", "Salma Bennani", False),
     ("K987654", User.Role.PROVINCIAL_OFFICE, "01.511", "Bureau provincial Tanger-Assilah", False),
 ]
@@ -52,6 +54,11 @@ class Command(BaseCommand):
                 user.save()
                 if role == User.Role.MANAGER:
                     manager = user
+        # The demo's signatures: a test PKI whose officers are the demo accounts, and signed sample PDFs.
+        call_command("make_test_pki", "--if-missing", "--officer", "AB654321=Salma Bennani",
+                     "--officer", "K987654=Bureau provincial Tanger-Assilah", stdout=io.StringIO())
+        _write_sample_pdfs()
+        call_command("generate_affiliates", "--demo", verbosity=0)
         if not options["quiet_logins"]:
             port = os.environ.get("PORT", "8000")
             self.stdout.write("")
@@ -59,5 +66,37 @@ class Command(BaseCommand):
             self.stdout.write(f"  Demo logins (password for all: {DEMO_PASSWORD}):")
             for username, role, code, _name, _staff in DEMO_ACCOUNTS:
                 where = f" — {Collectivity.objects.get(code=code).name_fr}" if code else ""
-                self.stdout.write(f"    {User.Role(role).label:<28} {username}{where}")
+                self.stdout.write(f"    {User.Role(role).label:<40} {username}{where}")
+            self.stdout.write(f"  Signed sample PDFs to upload: {SAMPLES_DIR}")
             self.stdout.write("")
+
+
+SAMPLES_DIR = settings.BASE_DIR / "var" / "demo-pdfs"
+SAMPLES = [
+    ("demande-de-pension", "Demande de pension"),
+    ("etat-des-services", "Etat des services"),
+    ("certificat-cessation", "Certificat de cessation de paiement"),
+    ("cin", "Copie de la CIN"),
+    ("rib", "Attestation de RIB"),
+    ("radiation", "Decision de radiation des cadres"),
+]
+
+
+def _write_sample_pdfs():
+    """One signed PDF per common document, by the demo agent (AB654321), once."""
+    from datetime import UTC, datetime
+
+    from signatures.rendering import IssuedDocument, render_pdf
+    from signatures.signing import sign_pdf
+    from signatures.testpki import officer_signer
+
+    SAMPLES_DIR.mkdir(parents=True, exist_ok=True)
+    signer = None
+    for name, title in SAMPLES:
+        path = SAMPLES_DIR / f"{name}.pdf"
+        if path.exists():
+            continue
+        signer = signer or officer_signer(settings.SIGNATURES_DEMO_PKI_DIR, "AB654321")
+        pdf = render_pdf(IssuedDocument(title=title, reference=f"DEMO-{name}", issued_at=datetime.now(UTC),
+                                        issuer="Commune de Tanger"))
+        path.write_bytes(sign_pdf(pdf, signer))

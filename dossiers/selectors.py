@@ -1,0 +1,88 @@
+"""Reads about dossiers, always through the scoping selector."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count, Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from accounts.selectors import visible_collectivities
+from affiliates.models import FamilyMember
+
+from .models import ChecklistItem, Document, Dossier, Event
+
+
+def dossiers_for(user) -> QuerySet[Dossier]:
+    """The dossiers ``user`` may see: those of his visible collectivities, and only those."""
+    return (
+        Dossier.objects.filter(collectivity__in=visible_collectivities(user))
+        .select_related("kind", "affiliate", "collectivity", "assigned_to")
+    )
+
+
+def get_dossier(user, pk) -> Dossier:
+    """One dossier in scope, with what its page shows, or 404."""
+    qs = dossiers_for(user).select_related("parent", "created_by", "submitted_by", "certified_by").prefetch_related(
+        Prefetch("documents", queryset=Document.objects.select_related("item", "member", "uploaded_by")),
+        Prefetch("events", queryset=Event.objects.select_related("actor", "on_behalf_of")),
+        Prefetch("affiliate__family", queryset=FamilyMember.objects.order_by("relation", "birth_date")),
+    )
+    return get_object_or_404(qs, pk=pk)
+
+
+def counts_by_state(user) -> dict:
+    return dict(dossiers_for(user).order_by().values_list("state").annotate(n=Count("pk")))
+
+
+@dataclass
+class ChecklistLine:
+    item: ChecklistItem
+    required: bool
+    member: FamilyMember | None = None
+    documents: list = field(default_factory=list)
+
+    @property
+    def satisfied(self):
+        return bool(self.documents)
+
+    @property
+    def key(self):
+        return f"{self.item.code}:{self.member.pk}" if self.member else self.item.code
+
+
+def _age_on(birth: date, day: date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def checklist(dossier: Dossier, *, on: date | None = None) -> list[ChecklistLine]:
+    """The dossier's checklist, its conditions applied to the affiliate's family, with its documents.
+
+    ``child_16_21`` items become one line per child aged 16 to 21; ``married`` and ``children``
+    items are required only when the registry shows a spouse, or children under 21.
+    """
+    on = on or timezone.localdate()
+    family = list(dossier.affiliate.family.all())
+    spouses = [m for m in family if m.relation == FamilyMember.Relation.SPOUSE]
+    children = [m for m in family if m.relation == FamilyMember.Relation.CHILD]
+    minors = [c for c in children if _age_on(c.birth_date, on) < 21]
+    students = [c for c in children if 16 <= _age_on(c.birth_date, on) <= 21]
+    documents = list(dossier.documents.all())
+    lines = []
+    items = ChecklistItem.objects.filter(kind_id=dossier.kind_id, is_active=True).order_by("order", "pk")
+    for item in items:
+        condition = item.condition
+        if condition == ChecklistItem.Condition.CHILD_16_21:
+            for child in students:
+                docs = [d for d in documents if d.item_id == item.pk and d.member_id == child.pk]
+                lines.append(ChecklistLine(item, item.required, child, docs))
+            continue
+        applies = {"": True, "married": bool(spouses), "children": bool(minors)}.get(condition, True)
+        docs = [d for d in documents if d.item_id == item.pk]
+        if applies or docs:
+            lines.append(ChecklistLine(item, item.required and applies, None, docs))
+    return lines
+
+
+def missing_items(dossier: Dossier) -> list[ChecklistLine]:
+    return [line for line in checklist(dossier) if line.required and not line.satisfied]

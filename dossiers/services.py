@@ -1,0 +1,459 @@
+"""Writes about dossiers: open, add and remove documents, apply a workflow transition, certify.
+
+Every act runs in one transaction with its timeline event and its audit event. The browser, the
+API and the CMR callbacks all call these functions, so they never disagree.
+"""
+
+import hashlib
+import uuid
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.selectors import has_capability, visible_collectivities
+from accounts.services import record_audit
+from affiliates import rules as law
+from affiliates.models import Affiliate
+from affiliates.selectors import affiliates_for
+from signatures.services import Code, verify_pdf
+
+from . import selectors
+from .models import Certification, ChecklistItem, Document, DocumentRequest, Dossier, DossierKind, Event
+from .workflow import EDITABLE, STAGE_TRANSITION, TRANSITIONS, Actor, State
+
+
+class DossierError(Exception):
+    """A refused act, with the reasons an officer can act on (translatable messages)."""
+
+    def __init__(self, *reasons, code="refused"):
+        super().__init__("; ".join(str(r) for r in reasons))
+        self.reasons = list(reasons)
+        self.code = code
+
+
+# The CMR has received a dossier once it is in one of these states: a supplement may follow.
+RECEIVED_BY_CMR = {State.RECEIVED, State.UNDER_REVIEW, State.DOCUMENTS_REQUESTED, State.LIQUIDATED,
+                   State.IN_PAYMENT}
+RETIREMENT_KINDS = {"age_limit", "early", "invalidity"}
+
+
+def _event(dossier, action, *, by=None, text="", data=None, from_state="", to_state="", on_behalf_of=None,
+           cmr_event_id=""):
+    return Event.objects.create(
+        dossier=dossier, action=action, actor=by if getattr(by, "pk", None) else None,
+        actor_repr=str(by) if by is not None else str(_("the CMR")), text=text, data=data or {},
+        from_state=from_state, to_state=to_state, on_behalf_of=on_behalf_of, cmr_event_id=cmr_event_id,
+    )
+
+
+def _require(user, capability):
+    if not has_capability(user, capability):
+        raise PermissionDenied(_("Your account may not do this. Ask your manager for the capability."))
+
+
+# --- opening ---------------------------------------------------------------------------------------
+
+def _periods(affiliate):
+    return [p.as_rule() for p in affiliate.periods.all()]
+
+
+def opening_problems(affiliate: Affiliate, kind: DossierKind, *, parent: Dossier | None = None,
+                     on: date | None = None) -> list:
+    """Why this kind of dossier cannot be opened for this affiliate now (empty: it can)."""
+    on = on or timezone.localdate()
+    problems = []
+    status = affiliate.status
+    if not kind.is_active:
+        problems.append(_("This kind of dossier is not offered any more."))
+    if kind.code in RETIREMENT_KINDS and status != Affiliate.Status.ACTIVE:
+        problems.append(_("A retirement dossier is for an affiliate in activity; this one is %(status)s.")
+                        % {"status": affiliate.get_status_display()})
+    if kind.code == "early":
+        verdict = law.early_retirement_eligibility(affiliate.sex, _periods(affiliate), on=on)
+        if not verdict.eligible:
+            problems.append(_("Article 4 is not met: the affiliate does not have the effective service "
+                              "early retirement requires. See the eligibility on his situation page."))
+    if kind.code == "death" and status != Affiliate.Status.DECEASED:
+        problems.append(_("A death dossier is for a deceased affiliate. Correct his status in the registry "
+                          "first (correction request to the CMR)."))
+    if kind.code == "refund" and not law.refund_possible(affiliate.sex, _periods(affiliate), on=on):
+        problems.append(_("A refund is for an affiliate who leaves without the minimum service; this one has a "
+                          "right to a pension."))
+    if kind.code == "supplementary":
+        if parent is None:
+            problems.append(_("A supplementary dossier is attached to an earlier dossier: choose it."))
+        elif parent.affiliate_id != affiliate.pk or parent.state not in RECEIVED_BY_CMR:
+            problems.append(_("A supplementary dossier needs an earlier dossier of the same affiliate that the "
+                              "CMR has received."))
+    elif parent is not None:
+        problems.append(_("Only a supplementary dossier is attached to an earlier one."))
+    if Dossier.objects.filter(affiliate=affiliate, kind=kind).exclude(
+            state__in=[State.IN_PAYMENT, State.REJECTED, State.CANCELLED]).exists():
+        problems.append(_("This affiliate already has an open dossier of this kind."))
+    return problems
+
+
+def open_dossier(user, *, affiliate_id, kind_code, parent_id=None, on_behalf_of=None) -> Dossier:
+    _require(user, "prepare_dossiers")
+    affiliate = affiliates_for(user).filter(pk=affiliate_id).select_related("collectivity").first()
+    if affiliate is None:
+        from django.http import Http404
+
+        raise Http404
+    kind = DossierKind.objects.filter(code=kind_code).first()
+    if kind is None:
+        raise DossierError(_("Unknown kind of dossier."), code="unknown_kind")
+    parent = selectors.dossiers_for(user).filter(pk=parent_id).first() if parent_id else None
+    if parent_id and parent is None:
+        raise DossierError(_("The earlier dossier was not found."), code="unknown_parent")
+    problems = opening_problems(affiliate, kind, parent=parent)
+    if problems:
+        raise DossierError(*problems, code="not_allowed")
+    try:
+        with transaction.atomic():
+            dossier = Dossier.objects.create(kind=kind, affiliate=affiliate, collectivity=affiliate.collectivity,
+                                             parent=parent, created_by=user, assigned_to=user)
+            _event(dossier, "opened", by=user, to_state=State.DRAFT, on_behalf_of=on_behalf_of)
+            record_audit("dossier.opened", actor=user, target=dossier, collectivity=dossier.collectivity,
+                         on_behalf_of=on_behalf_of, data={"kind": kind.code, "affiliate": affiliate.pk})
+    except IntegrityError:  # a concurrent opening won the race
+        raise DossierError(_("This affiliate already has an open dossier of this kind."),
+                           code="not_allowed") from None
+    return dossier
+
+
+# --- documents -------------------------------------------------------------------------------------
+
+def officer_cins(collectivity) -> set[str]:
+    """The CINs of the active officers of a collectivity: the people allowed to sign its documents."""
+    return set(User.objects.filter(collectivity=collectivity, is_active=True, role__in=[
+        User.Role.MANAGER, User.Role.AGENT]).exclude(cin=None).values_list("cin", flat=True))
+
+
+def check_document(data: bytes, collectivity):
+    """The verifier's report, with the signer matched against the collectivity's officers."""
+    report = verify_pdf(data)
+    if report.accepted:
+        officers = officer_cins(collectivity)
+        if not any(s.signer_cin in officers for s in report.signatures):
+            report.code = Code.SIGNER_NOT_AUTHORISED
+    return report
+
+
+def add_document(user, dossier_id, *, item_code, data: bytes, filename: str, member_id=None, on_behalf_of=None):
+    """Verify and keep one signed PDF against a checklist item. A refused file is not kept.
+
+    Returns ``(document or None, report)``: the report says why a file was refused.
+    """
+    _require(user, "prepare_dossiers")
+    dossier = selectors.dossiers_for(user).filter(pk=dossier_id).first()
+    if dossier is None:
+        from django.http import Http404
+
+        raise Http404
+    if dossier.state not in EDITABLE:
+        raise DossierError(_("Documents can be added only to a draft, or when the CMR asks for them."),
+                           code="not_editable")
+    item = ChecklistItem.objects.filter(kind_id=dossier.kind_id, code=item_code, is_active=True).first()
+    if item is None:
+        raise DossierError(_("This document is not on the dossier's checklist."), code="unknown_item")
+    member = None
+    if member_id:
+        member = dossier.affiliate.family.filter(pk=member_id).first()
+        if member is None:
+            raise DossierError(_("This family member is not in the affiliate's record."), code="unknown_member")
+    report = check_document(data, dossier.collectivity)
+    if not report.accepted:
+        return None, report
+    digest = hashlib.sha256(data).hexdigest()
+    signature = next((s for s in report.signatures if s.code == Code.OK), report.signatures[-1])
+    with transaction.atomic():
+        dossier = Dossier.objects.select_for_update().get(pk=dossier.pk)
+        if dossier.state not in EDITABLE:
+            raise DossierError(_("Documents can be added only to a draft, or when the CMR asks for them."),
+                               code="not_editable")
+        if dossier.documents.filter(sha256=digest).exists():
+            raise DossierError(_("This very file is already in the dossier."), code="duplicate")
+        # Replacing: in a draft, a new file for an item takes the place of the earlier one.
+        replaced = list(dossier.documents.filter(item=item, member=member, round=dossier.round))
+        for old in replaced:
+            old.file.delete(save=False)
+            old.delete()
+        document = Document(
+            dossier=dossier, item=item, member=member, original_name=filename[:255], size=len(data),
+            sha256=digest, round=dossier.round, uploaded_by=user, verdict=str(report.code),
+            report=report.as_dict(), signer=signature.signer[:255], signer_serial_number=signature.signer_cin,
+            signed_at=signature.signing_time, pades_level=signature.pades_level or "",
+        )
+        document.file.save(f"{digest}.pdf", ContentFile(data), save=False)
+        document.save()
+        _event(dossier, "document_replaced" if replaced else "document_added", by=user, on_behalf_of=on_behalf_of,
+               text=item.label_fr, data={"item": item.code, "sha256": digest, "file": document.original_name})
+        record_audit("dossier.document_added", actor=user, target=dossier, collectivity=dossier.collectivity,
+                     on_behalf_of=on_behalf_of, data={"item": item.code, "sha256": digest})
+    return document, report
+
+
+def remove_document(user, document_id, *, on_behalf_of=None):
+    _require(user, "prepare_dossiers")
+    with transaction.atomic():
+        document = Document.objects.select_for_update().select_related("dossier", "item").filter(
+            pk=document_id, dossier__collectivity__in=visible_collectivities(user)).first()
+        if document is None:
+            from django.http import Http404
+
+            raise Http404
+        dossier = document.dossier
+        if dossier.state not in EDITABLE or document.round != dossier.round:
+            raise DossierError(_("This document was already certified; it can no longer be removed."),
+                               code="not_editable")
+        document.file.delete(save=False)
+        document.delete()
+        _event(dossier, "document_removed", by=user, on_behalf_of=on_behalf_of, text=document.item.label_fr,
+               data={"item": document.item.code, "sha256": document.sha256})
+        record_audit("dossier.document_removed", actor=user, target=dossier, collectivity=dossier.collectivity,
+                     on_behalf_of=on_behalf_of, data={"sha256": document.sha256})
+
+
+# --- the workflow ----------------------------------------------------------------------------------
+
+def may_act(user, dossier, transition) -> bool:
+    """Whether ``user`` (None: the platform or the CMR back office) may take ``transition``."""
+    actor = transition.actor
+    if actor == Actor.SYSTEM:
+        return user is None
+    if actor == Actor.CMR:
+        return user is None or (getattr(user, "role", None) == User.Role.CMR_AGENT and user.is_active)
+    if user is None or not visible_collectivities(user).filter(pk=dossier.collectivity_id).exists():
+        return False
+    if actor == Actor.PREPARER:
+        return has_capability(user, "prepare_dossiers")
+    if actor == Actor.CERTIFIER:
+        return has_capability(user, "certify_dossiers")
+    return False
+
+
+def completeness_problems(dossier, *, by) -> list:
+    """Why the dossier cannot be certified: every reason, so the officer can fix them all at once."""
+    problems = []
+    for line in selectors.missing_items(dossier):
+        label = f"{line.item.label} — {line.member.full_name}" if line.member else line.item.label
+        problems.append(_("Missing document: %(item)s.") % {"item": label})
+    officers = officer_cins(dossier.collectivity)
+    for document in dossier.documents.filter(round=dossier.round).select_related("item"):
+        data = document.file.open("rb").read()
+        document.file.close()
+        if hashlib.sha256(data).hexdigest() != document.sha256:
+            problems.append(_("The stored file of “%(name)s” does not match its digest: upload it again.")
+                            % {"name": document.original_name})
+            continue
+        report = verify_pdf(data)  # again: a certificate may have been revoked since the upload
+        if not report.accepted:
+            problems.append(_("“%(name)s”: %(message)s") % {"name": document.original_name,
+                                                            "message": report.message})
+        elif not any(s.signer_cin in officers for s in report.signatures):
+            problems.append(_("“%(name)s” is not signed by an officer of this collectivity.")
+                            % {"name": document.original_name})
+    if settings.DOSSIER_CERTIFIER_MUST_DIFFER and by is not None and dossier.submitted_by_id == by.pk:
+        problems.append(_("The officer who submitted the dossier may not certify it too: another officer with "
+                          "certifying authority must do it."))
+    return problems
+
+
+def _guard(dossier, name, by) -> list:
+    if name == "has_documents":
+        return [] if dossier.documents.exists() else [_("Add the dossier's documents before submitting it.")]
+    if name == "requested_documents_present":
+        request = dossier.document_requests.filter(round=dossier.round - 1, fulfilled_at=None).first() \
+            or dossier.document_requests.filter(fulfilled_at=None).first()
+        if request is None:
+            return []
+        present = set(dossier.documents.filter(round=dossier.round).values_list("item_id", flat=True))
+        missing = [item.label for item in request.items.all() if item.pk not in present]
+        if not present:
+            return [_("Add the requested documents before submitting the supplement.")]
+        return [_("Missing document: %(item)s.") % {"item": label} for label in missing]
+    if name == "complete":
+        return completeness_problems(dossier, by=by)
+    return []  # signatures_accepted and certifier_is_not_preparer are part of "complete"
+
+
+def apply_transition(dossier_id, name, *, by, reason="", data=None, on_behalf_of=None, cmr_event_id="",
+                     after=None):
+    """Take transition ``name`` on a dossier, or refuse with reasons; the timeline event is in the same
+    transaction. ``by`` is the user, or None for the platform or the CMR back office."""
+    transition = TRANSITIONS.get(name)
+    if transition is None:
+        raise DossierError(_("Unknown action."), code="unknown_transition")
+    with transaction.atomic():
+        dossier = Dossier.objects.select_for_update().select_related("kind", "collectivity", "affiliate").get(
+            pk=dossier_id)
+        if dossier.state not in transition.sources:
+            raise DossierError(_("This action is not possible: the dossier is %(state)s.")
+                               % {"state": dossier.get_state_display()}, code="wrong_state")
+        if not may_act(by, dossier, transition):
+            raise PermissionDenied(_("Your account may not take this action on this dossier."))
+        if transition.needs_reason and not (reason or "").strip():
+            raise DossierError(_("Give the reason."), code="reason_required")
+        problems = [p for guard in transition.guards for p in _guard(dossier, guard, by)]
+        if problems:
+            raise DossierError(*problems, code="incomplete")
+        before = dossier.state
+        dossier.state = transition.target
+        dossier.state_changed_at = timezone.now()
+        fields = ["state", "state_changed_at"]
+        if name in ("submit", "submit_supplement"):
+            dossier.submitted_by = by
+            fields.append("submitted_by")
+        if after is not None:
+            fields += after(dossier) or []
+        dossier.save(update_fields=fields)
+        event = _event(dossier, name, by=by, text=reason.strip(), data=data, from_state=before,
+                       to_state=dossier.state, on_behalf_of=on_behalf_of, cmr_event_id=cmr_event_id)
+        record_audit(f"dossier.{name}", actor=by, target=dossier, collectivity=dossier.collectivity,
+                     on_behalf_of=on_behalf_of, data={"from": before, "to": dossier.state})
+        transaction.on_commit(lambda: _notify(dossier.pk, event.pk))
+    return dossier
+
+
+def _notify(dossier_id, event_id):
+    from .tasks import notify_stage_change
+
+    notify_stage_change.delay(dossier_id, event_id)
+
+
+def submit(user, dossier_id, **kw):
+    dossier = selectors.dossiers_for(user).filter(pk=dossier_id).first()
+    if dossier is None:
+        from django.http import Http404
+
+        raise Http404
+    name = "submit_supplement" if dossier.state == State.DOCUMENTS_REQUESTED else "submit"
+    return apply_transition(dossier.pk, name, by=user, **kw)
+
+
+def certify(user, dossier_id, *, on_behalf_of=None) -> Dossier:
+    """Certify: completeness checked, the transmittal slip sealed, the dossier ready to leave."""
+    if not selectors.dossiers_for(user).filter(pk=dossier_id).exists():
+        from django.http import Http404
+
+        raise Http404
+
+    def record(dossier):
+        now = timezone.now()
+        documents = list(dossier.documents.filter(round=dossier.round).select_related("item", "member"))
+        manifest = {
+            "dossier": str(dossier.reference), "kind": dossier.kind.code, "round": dossier.round,
+            "affiliate": {"affiliation_number": dossier.affiliate.affiliation_number, "ppr": dossier.affiliate.ppr,
+                          "cin": dossier.affiliate.cin},
+            "collectivity": dossier.collectivity.code,
+            "documents": [{"item": d.item.code, "file": d.original_name, "sha256": d.sha256, "size": d.size,
+                           "signer": d.signer} for d in documents],
+            "certified_by": user.get_full_name(), "certified_at": now.isoformat(),
+        }
+        certification = Certification.objects.create(dossier=dossier, round=dossier.round, certified_by=user,
+                                                     certified_at=now, manifest=manifest)
+        slip = transmittal_slip(dossier, manifest)
+        certification.slip.save(f"bordereau-{dossier.short_reference}-{dossier.round}.pdf", ContentFile(slip),
+                                save=False)
+        certification.slip_sha256 = hashlib.sha256(slip).hexdigest()
+        certification.save(update_fields=["slip", "slip_sha256"])
+        DocumentRequest.objects.filter(dossier=dossier, fulfilled_at=None).update(fulfilled_at=now)
+        dossier.certified_by, dossier.certified_at = user, now
+        return ["certified_by", "certified_at"]
+
+    return apply_transition(dossier_id, "certify", by=user, on_behalf_of=on_behalf_of, after=record)
+
+
+def transmittal_slip(dossier, manifest) -> bytes:
+    """The bordereau d'envoi: the documents and their digests, sealed by the platform."""
+    from signatures.services import IssuedDocument, seal_document
+
+    affiliate = dossier.affiliate
+    return seal_document(IssuedDocument(
+        title="Bordereau d'envoi - dossier de pension",
+        reference=f"{dossier.short_reference}-{dossier.round}",
+        issued_at=timezone.now(),
+        fields=[
+            ("Dossier", f"{dossier.kind.label_fr} ({dossier.reference})"),
+            ("Affilie", f"{affiliate.full_name_fr} - n. {affiliate.affiliation_number} - PPR {affiliate.ppr}"),
+            ("Collectivite", f"{dossier.collectivity.name_fr} ({dossier.collectivity.code})"),
+            ("Certifie par", manifest["certified_by"]),
+            ("Envoi", str(dossier.round)),
+        ],
+        paragraphs=[f"{d['item']}: {d['file']} - SHA-256 {d['sha256']}" for d in manifest["documents"]],
+    ))
+
+
+def request_documents(user, dossier_id, *, item_codes, text) -> Dossier:
+    """The CMR asks for documents (checklist items and free text); the collectivity adds a supplement."""
+    def record(dossier):
+        request = DocumentRequest.objects.create(dossier=dossier, text=text.strip(), requested_by=user,
+                                                 round=dossier.round)
+        request.items.set(ChecklistItem.objects.filter(kind_id=dossier.kind_id, code__in=item_codes))
+        dossier.round += 1
+        return ["round"]
+
+    if not (item_codes or (text or "").strip()):
+        raise DossierError(_("Say which documents are missing."), code="reason_required")
+    return apply_transition(dossier_id, "request_documents", by=user, reason=text or "-", after=record,
+                            data={"items": list(item_codes)})
+
+
+def add_observation(user, dossier_id, text, *, on_behalf_of=None) -> Event:
+    dossier = selectors.dossiers_for(user).filter(pk=dossier_id).first()
+    if dossier is None:
+        from django.http import Http404
+
+        raise Http404
+    text = (text or "").strip()
+    if not text:
+        raise DossierError(_("Write the observation."), code="empty")
+    with transaction.atomic():
+        event = _event(dossier, "observation", by=user, text=text[:4000], on_behalf_of=on_behalf_of)
+        record_audit("dossier.observation", actor=user, target=dossier, collectivity=dossier.collectivity,
+                     on_behalf_of=on_behalf_of)
+    return event
+
+
+def apply_cmr_stage(*, portal_dossier_id, stage, event_id, cmr_reference="", details=None):
+    """A stage the CMR back office reports: applied once, through the workflow (None: already applied)."""
+    if Event.objects.filter(cmr_event_id=event_id).exists():
+        return None
+    name = STAGE_TRANSITION.get(stage)
+    if name is None:
+        raise DossierError(_("Unknown stage."), code="unknown_stage")
+    try:
+        reference = uuid.UUID(str(portal_dossier_id))
+    except ValueError:
+        raise Dossier.DoesNotExist(portal_dossier_id) from None
+    dossier = Dossier.objects.filter(reference=reference).first()
+    if dossier is None:
+        raise Dossier.DoesNotExist(portal_dossier_id)
+    details = details or {}
+
+    def record(dossier):
+        fields = []
+        if cmr_reference and not dossier.cmr_reference:
+            dossier.cmr_reference = cmr_reference
+            fields.append("cmr_reference")
+        if name == "request_documents":
+            request = DocumentRequest.objects.create(dossier=dossier, text=details.get("text", ""),
+                                                     round=dossier.round)
+            request.items.set(ChecklistItem.objects.filter(kind_id=dossier.kind_id,
+                                                           code__in=details.get("items", [])))
+            dossier.round += 1
+            fields.append("round")
+        return fields
+
+    try:
+        return apply_transition(dossier.pk, name, by=None, reason=details.get("text", "") or stage,
+                                cmr_event_id=event_id, data=details, after=record)
+    except IntegrityError:  # the same event applied concurrently
+        return None

@@ -1,0 +1,240 @@
+"""Dossiers through their services: opening guards, signed documents, the workflow, certification."""
+
+from datetime import date
+
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from cmr import rules as cmr_rules
+from cmr.services import StageNotAllowed, UnknownDossier, apply_stage_event
+from dossiers import selectors, services
+from dossiers.models import Certification, Document, Dossier, Event
+from dossiers.services import DossierError
+from signatures.services import verify_pdf
+from tests.affiliates.factories import AffiliateFactory, with_career
+from tests.factories import AgentFactory, ManagerFactory, other_commune
+
+pytestmark = pytest.mark.django_db
+
+BASIC = ["application", "removal_decision", "cessation", "service_statement", "cin", "marriage", "rib"]
+
+
+def reasons(exc_info):
+    return " ".join(str(r) for r in exc_info.value.reasons)
+
+
+def open_(user, affiliate, code="age_limit", **kw):
+    return services.open_dossier(user, affiliate_id=affiliate.pk, kind_code=code, **kw)
+
+
+def fill(agent, dossier, signed_pdf, items=BASIC, signer="CD789012"):
+    for code in items:
+        document, report = services.add_document(agent, dossier.pk, item_code=code, filename=f"{code}.pdf",
+                                                 data=signed_pdf(cin=signer, text=f"{code} {dossier.pk}"))
+        assert document is not None, (code, report.code, report.detail)
+
+
+class TestOpening:
+    def test_age_limit_dossier_opens_with_its_timeline_and_audit(self, officers, affiliate):
+        _manager, agent = officers
+        dossier = open_(agent, affiliate)
+        assert dossier.state == "draft" and dossier.collectivity == affiliate.collectivity
+        assert list(dossier.events.values_list("action", flat=True)) == ["opened"]
+        lines = selectors.checklist(dossier)
+        assert [line.item.code for line in lines if line.required] == BASIC  # married: marriage certificate
+
+    def test_early_retirement_needs_article_4(self, officers):
+        _manager, agent = officers
+        junior = with_career(AffiliateFactory(sex="M", birth_date=date(1980, 1, 1),
+                                              recruitment_date=date(2010, 1, 1)), family=False)
+        with pytest.raises(DossierError) as exc:
+            open_(agent, junior, "early")
+        assert "L'article 4 n'est pas rempli" in reasons(exc)
+        assert not Dossier.objects.exists()
+
+    def test_early_retirement_opens_when_article_4_is_met(self, officers, affiliate):
+        assert open_(officers[1], affiliate, "early").kind.code == "early"
+
+    def test_death_dossier_only_for_a_deceased_affiliate(self, officers, affiliate):
+        with pytest.raises(DossierError) as exc:
+            open_(officers[1], affiliate, "death")
+        assert "décédé" in reasons(exc)
+        affiliate.status = "deceased"
+        affiliate.save()
+        assert open_(officers[1], affiliate, "death").kind.code == "death"
+
+    def test_refund_only_without_a_pension_right(self, officers, affiliate):
+        with pytest.raises(DossierError) as exc:
+            open_(officers[1], affiliate, "refund")
+        assert "droit à pension" in reasons(exc)
+
+    def test_one_open_dossier_of_a_kind(self, officers, affiliate):
+        open_(officers[1], affiliate)
+        with pytest.raises(DossierError) as exc:
+            open_(officers[1], affiliate)
+        assert "déjà un dossier ouvert" in reasons(exc)
+        assert Dossier.objects.count() == 1
+
+    def test_supplementary_only_on_a_dossier_the_cmr_received(self, officers, affiliate):
+        first = open_(officers[1], affiliate)
+        with pytest.raises(DossierError):
+            open_(officers[1], affiliate, "supplementary", parent_id=first.pk)
+        Dossier.objects.filter(pk=first.pk).update(state="liquidated")
+        assert open_(officers[1], affiliate, "supplementary", parent_id=first.pk).parent == first
+
+    def test_another_collectivitys_affiliate_is_404(self, officers):
+        foreign = AffiliateFactory(collectivity=other_commune())
+        with pytest.raises(Http404):
+            open_(officers[1], foreign)
+
+    def test_an_agent_without_the_capability_cannot_open(self, officers, affiliate):
+        reader = AgentFactory(can_prepare_dossiers=False)
+        with pytest.raises(PermissionDenied):
+            open_(reader, affiliate)
+
+
+class TestDocuments:
+    def test_signed_pdf_is_kept_with_its_verdict_and_digest(self, officers, affiliate, signed_pdf):
+        dossier = open_(officers[1], affiliate)
+        document, report = services.add_document(officers[1], dossier.pk, item_code="rib", filename="rib.pdf",
+                                                 data=signed_pdf(cin="CD789012"))
+        assert report.accepted and document.verdict == "OK" and document.signer == "Youssef Benali"
+        assert len(document.sha256) == 64 and document.file.name.endswith(".pdf")
+        assert "rib" not in document.file.name and str(dossier.reference) in document.file.name
+
+    @pytest.mark.parametrize(("make", "code"), [
+        (lambda signed, sample: sample("pas signé"), "NO_SIGNATURE"),
+        (lambda signed, sample: b"not a pdf", "NOT_A_PDF"),
+        (lambda signed, sample: signed(cin="AB123456", text="Montant").replace(b"1000 DH", b"9000 DH"),
+         "SIGNATURE_INVALID"),
+        (lambda signed, sample: signed(cin="EE345678"), "CERTIFICATE_REVOKED"),
+        (lambda signed, sample: signed(cin="FG901234"), "CERTIFICATE_EXPIRED"),
+    ])
+    def test_refused_files_are_not_kept(self, officers, affiliate, signed_pdf, make, code):
+        dossier = open_(officers[1], affiliate)
+        document, report = services.add_document(officers[1], dossier.pk, item_code="rib", filename="x.pdf",
+                                                 data=make(signed_pdf, __import__("tests.pki").pki.sample_pdf))
+        assert document is None and report.code == code
+        assert not Document.objects.exists()
+
+    def test_signer_who_is_not_an_officer_of_the_collectivity(self, officers, affiliate, signed_pdf):
+        ManagerFactory(collectivity=other_commune())
+        from accounts.models import User
+
+        User.objects.filter(cin="AB123456").update(collectivity=other_commune(), role="agent")
+        dossier = open_(officers[1], affiliate)
+        document, report = services.add_document(officers[1], dossier.pk, item_code="rib", filename="x.pdf",
+                                                 data=signed_pdf(cin="AB123456"))
+        assert document is None and report.code == "SIGNER_NOT_AUTHORISED"
+
+    def test_too_large_file(self, officers, affiliate, settings):
+        dossier = open_(officers[1], affiliate)
+        big = b"%PDF-1.7\n" + b"0" * (25 * 1024 * 1024)
+        document, report = services.add_document(officers[1], dossier.pk, item_code="rib", filename="big.pdf",
+                                                 data=big)
+        assert document is None and report.code == "TOO_LARGE"
+
+    def test_same_file_twice_is_refused_and_a_new_file_replaces(self, officers, affiliate, signed_pdf):
+        dossier = open_(officers[1], affiliate)
+        data = signed_pdf(cin="CD789012", text="RIB")
+        services.add_document(officers[1], dossier.pk, item_code="rib", filename="rib.pdf", data=data)
+        with pytest.raises(DossierError) as exc:
+            services.add_document(officers[1], dossier.pk, item_code="cin", filename="rib.pdf", data=data)
+        assert "déjà dans le dossier" in reasons(exc)
+        services.add_document(officers[1], dossier.pk, item_code="rib", filename="rib2.pdf",
+                              data=signed_pdf(cin="CD789012", text="RIB v2"))
+        assert list(Document.objects.values_list("original_name", flat=True)) == ["rib2.pdf"]
+
+    def test_another_collectivitys_dossier_is_404(self, officers, affiliate, signed_pdf):
+        dossier = open_(officers[1], affiliate)
+        stranger = ManagerFactory(collectivity=other_commune())
+        with pytest.raises(Http404):
+            services.add_document(stranger, dossier.pk, item_code="rib", filename="x.pdf", data=signed_pdf())
+        assert not Document.objects.exists()
+
+
+class TestWorkflow:
+    def test_journey_submit_certify_cmr_stages(self, officers, affiliate, signed_pdf,
+                                               django_capture_on_commit_callbacks):
+        manager, agent = officers
+        dossier = open_(agent, affiliate)
+        with pytest.raises(DossierError) as exc:
+            services.submit(agent, dossier.pk)
+        assert "Ajoutez les pièces" in reasons(exc)
+        fill(agent, dossier, signed_pdf, BASIC[:-2])
+        services.submit(agent, dossier.pk)
+
+        with pytest.raises(DossierError) as exc:  # incomplete: every missing item listed
+            services.certify(manager, dossier.pk)
+        assert "Acte de mariage" in reasons(exc) and "Attestation de RIB" in reasons(exc)
+        assert Dossier.objects.get(pk=dossier.pk).state == "awaiting_certification"
+
+        services.apply_transition(dossier.pk, "return", by=manager, reason="Il manque le RIB et l'acte de mariage")
+        fill(agent, dossier, signed_pdf, ["marriage", "rib"])
+        services.submit(agent, dossier.pk)
+        with pytest.raises(PermissionDenied):  # an agent without certifying authority
+            services.certify(agent, dossier.pk)
+        agent.can_certify_dossiers = True
+        agent.save()
+        with pytest.raises(DossierError) as exc:  # the preparer may not certify his own submission
+            services.certify(agent, dossier.pk)
+        assert "un autre agent habilité" in reasons(exc)
+        with django_capture_on_commit_callbacks(execute=True):
+            dossier = services.certify(manager, dossier.pk)
+        assert dossier.state == "certified" and dossier.certified_by == manager
+        certification = Certification.objects.get(dossier=dossier)
+        slip = certification.slip.read()
+        assert verify_pdf(slip).accepted  # the bordereau is sealed by the platform
+        assert len(certification.manifest["documents"]) == 7
+        assert any("Dossier" in m.subject for m in mail.outbox)
+
+        with pytest.raises(DossierError):  # a second certification: refused, nothing doubled
+            services.certify(manager, dossier.pk)
+        assert Certification.objects.count() == 1
+
+        def stage(name, event_id, details=None):
+            apply_stage_event(cmr_rules.StageEvent(
+                event_id=event_id, cmr_reference="CMR-2026-0001", portal_dossier_id=str(dossier.reference),
+                stage=name, occurred_at=__import__("django.utils.timezone").utils.timezone.now(),
+                details=details or {}))
+
+        stage("received", "e1")
+        stage("received", "e1")  # a replay changes nothing
+        with pytest.raises(StageNotAllowed):
+            stage("in_payment", "e2")
+        stage("under_review", "e3")
+        stage("documents_requested", "e4", {"items": ["rib"], "text": "RIB illisible"})
+        dossier.refresh_from_db()
+        assert dossier.state == "documents_requested" and dossier.cmr_reference == "CMR-2026-0001"
+        assert dossier.round == 2
+        fill(agent, dossier, signed_pdf, ["rib"])
+        services.submit(agent, dossier.pk)
+        services.certify(manager, dossier.pk)
+        assert Certification.objects.filter(dossier=dossier).count() == 2
+        actions = list(Event.objects.filter(dossier=dossier).values_list("action", flat=True))
+        assert actions.count("receive") == 1 and "request_documents" in actions
+
+    def test_unknown_dossier_and_wrong_role(self, officers, affiliate):
+        with pytest.raises(UnknownDossier):
+            apply_stage_event(cmr_rules.StageEvent(
+                event_id="x", cmr_reference="R", portal_dossier_id="not-a-uuid", stage="received",
+                occurred_at=__import__("django.utils.timezone").utils.timezone.now()))
+        dossier = open_(officers[1], affiliate)
+        with pytest.raises(PermissionDenied):  # a collectivity officer cannot take a CMR stage
+            services.apply_transition(dossier.pk, "cancel", by=ManagerFactory(collectivity=other_commune()),
+                                      reason="x")
+        with pytest.raises(DossierError):  # not from draft
+            services.apply_transition(dossier.pk, "liquidate", by=None)
+        assert Dossier.objects.get(pk=dossier.pk).state == "draft"
+
+    def test_observations_and_scoping(self, officers, affiliate):
+        dossier = open_(officers[1], affiliate)
+        services.add_observation(officers[0], dossier.pk, "Merci de vérifier la date de recrutement.")
+        with pytest.raises(DossierError):
+            services.add_observation(officers[0], dossier.pk, "   ")
+        assert selectors.dossiers_for(ManagerFactory(collectivity=other_commune())).count() == 0
+        assert selectors.dossiers_for(officers[0]).count() == 1
+
+
