@@ -190,6 +190,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Pension dossiers of territorial collectivities (CMR civil pensions regime).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "AffiliateStatusEnum": "affiliates.models.Affiliate.Status",
+        "CorrectionStatusEnum": "affiliates.models.CorrectionRequest.Status",
+        "DossierStateEnum": "dossiers.workflow.State",
+    },
 }
 
 # Accounts and provisioning.

@@ -113,7 +113,7 @@ def test_a_refusal_needs_a_reason_and_changes_nothing(client):
         ({"proposed_value": "14/04/1975"}, "proposed_value", "YYYY-MM-DD"),
         ({"proposed_value": "1975-03-14"}, "proposed_value", "already the value"),
         ({"field": "collectivity"}, "field", "collectivity"),
-        ({"field": "cin", "proposed_value": "ABC1234567"}, "proposed_value", "is not a CIN"),
+        ({"field": "cin", "proposed_value": "ABC1234567"}, "proposed_value", "est pas une CIN"),
     ],
 )
 def test_bad_requests_get_a_clear_message_and_write_nothing(client, overrides, field, message):
