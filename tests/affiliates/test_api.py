@@ -107,7 +107,7 @@ def test_corrections_through_the_api():
         },
         format="multipart",
     )
-    assert bad.status_code == 400 and "not a PDF" in bad.json()["document"][0]
+    assert bad.status_code == 400 and "pas un fichier PDF" in bad.json()["document"][0]
     assert not CorrectionRequest.objects.exists()
     created = officer.post(
         "/api/v1/correction-requests/",

@@ -67,7 +67,7 @@ def test_the_whole_exchange(client):
     # The officer sees the outcome, on the same page as the CMR, and on the situation page.
     client.force_login(officer)
     body = client.get(reverse("affiliates:correction", args=[c.pk])).content.decode()
-    assert "Accepted: the registry was updated." in body and "1975-03-14" in body
+    assert "Acceptée : le registre a été mis à jour." in body and "1975-03-14" in body
     assert (
         client.get(reverse("affiliates:correction", args=[c.pk])).context["decision_form"] is None
     )
@@ -99,19 +99,19 @@ def test_a_refusal_needs_a_reason_and_changes_nothing(client):
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
-        ({"document": None}, "document", "Attach the supporting document"),
+        ({"document": None}, "document", "Joignez la pièce justificative"),
         (
             {"document": pdf("photo.pdf", b"\x89PNG\r\n\x1a\n fake image")},
             "document",
-            "is not a PDF",
+            "pas un fichier PDF",
         ),
         (
             {"document": pdf("big.pdf", b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024) + b"%%EOF")},
             "document",
-            "larger than 10 MB",
+            "dépasse 10 Mo",
         ),
-        ({"proposed_value": "14/04/1975"}, "proposed_value", "YYYY-MM-DD"),
-        ({"proposed_value": "1975-03-14"}, "proposed_value", "already the value"),
+        ({"proposed_value": "14/04/1975"}, "proposed_value", "AAAA-MM-JJ"),
+        ({"proposed_value": "1975-03-14"}, "proposed_value", "figure déjà dans le registre"),
         ({"field": "collectivity"}, "field", "collectivity"),
         ({"field": "cin", "proposed_value": "ABC1234567"}, "proposed_value", "est pas une CIN"),
     ],
@@ -131,7 +131,7 @@ def test_one_pending_request_per_field(client):
     client.force_login(ManagerFactory())
     propose(client, a)
     response = propose(client, a, proposed_value="1975-05-14")
-    assert "already awaiting the CMR" in str(response.context["form"].errors)
+    assert "déjà en attente de la CMR" in str(response.context["form"].errors)
     assert CorrectionRequest.objects.count() == 1
 
 

@@ -198,7 +198,7 @@ def test_invalidity_requires_no_service():
         MALE, career((date(2024, 1, 1), None, EFFECTIVE)), on=date(2024, 6, 1), invalidity=True
     )
     assert result.eligible and result.required == YMD()
-    assert "invalidity" in result.reasoning[0]
+    assert "invalidité" in result.reasoning[0]
 
 
 def test_period_lines_show_what_counted():
@@ -222,7 +222,7 @@ def test_period_lines_show_what_counted():
     assert service.lines[2].length == YMD(0, 6, 0) and not service.lines[2].counts
     assert service.total == YMD(7) and service.not_counted == YMD(0, 6)
     assert service.lines[-1].cumulative == YMD(7)
-    assert "does not count" in str(service.lines[2].reason)
+    assert "ne compte pas" in str(service.lines[2].reason)
 
 
 def test_a_future_period_is_listed_but_not_counted():
@@ -268,7 +268,7 @@ def test_estimate_splits_service_at_2017_and_flags_unverified_figures():
     assert est.gross_monthly == Decimal("4387.50")
     assert any(p.key == "pension_cap_ratio" for p in est.unverified_parameters)
     assert any(p.key == "reference_salary_months" for p in est.unverified_parameters)
-    assert any("estimate" in w for w in est.warnings)
+    assert any("estimation" in w for w in est.warnings)
 
 
 def test_estimate_reference_salary_averages_96_months():
@@ -324,7 +324,7 @@ def test_a_date_already_passed_is_a_fact_a_future_one_a_projection():
     future = rules.early_retirement_eligibility(FEMALE, WOMAN_SINCE_2000, on=date(2017, 1, 1))
     assert past.reached_on == future.reached_on == date(2018, 1, 1)
     assert not past.reached_projected and future.reached_projected
-    assert "If the current period goes on" in future.reasoning[-1]
+    assert "Si la période en cours se poursuit" in future.reasoning[-1]
 
 
 def test_the_date_shown_agrees_with_the_count_shown():

@@ -107,10 +107,10 @@ def test_without_the_consult_capability_the_search_is_refused(client, people):
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        ("", "Type a name"),
-        ("a", "at least 2 letters"),
-        ("x" * 1000, "limited to 100 characters"),
-        ("?!;:.", "Type a name"),
+        ("", "Saisissez un nom"),
+        ("a", "au moins 2 lettres"),
+        ("x" * 1000, "limitée à 100 caractères"),
+        ("?!;:.", "Saisissez un nom"),
         ("ABC123456", "est pas une CIN"),
     ],
 )

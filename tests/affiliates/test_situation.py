@@ -47,13 +47,13 @@ def test_the_situation_shows_identity_career_rights_and_an_estimate(client):
     ):
         assert expected in body, expected
     # 19 years 5 months since 2000, minus the year of unpaid leave.
-    assert "18 years 5 months 0 days" in body
-    assert "Not counted: 1 years 0 months 0 days" in body
-    assert "Eligible" in body and "does not count" in body  # the leave line says why
+    assert "18 ans 5 mois 0 jours" in body
+    assert "Non comptés : 1 ans 0 mois 0 jours" in body
+    assert "Éligible" in body and "ne compte pas" in body  # the leave line says why
     s = response.context["s"]
     assert s.eligibility.reached_on == date(2018, 12, 31) and not s.eligibility.reached_projected
     assert s.age_limit.reached_on == date(2038, 3, 14)  # born 1975: 63
-    assert "estimate" in body and "Unverified figure" in body
+    assert "estimation" in body and "Valeur non vérifiée" in body
 
 
 def test_not_yet_eligible_shows_the_projected_date(client):
@@ -63,7 +63,7 @@ def test_not_yet_eligible_shows_the_projected_date(client):
     s = response.context["s"]
     assert not s.eligibility.eligible
     assert s.eligibility.reached_on == date(2028, 1, 1) and s.eligibility.reached_projected
-    assert "projected" in response.content.decode()
+    assert "projection" in response.content.decode()
 
 
 def test_each_consultation_is_audited(client):
@@ -148,7 +148,7 @@ def test_pages_render_in_arabic(client):
 def test_the_correction_form_is_offered_to_officers_only(client):
     a = with_career(AffiliateFactory())
     client.force_login(ManagerFactory())
-    assert "Request a correction" in client.get(url(a)).content.decode()
+    assert "Demander une correction" in client.get(url(a)).content.decode()
     form = client.get(reverse("affiliates:correction_new", args=[a.pk]), {"field": "grade"})
     assert form.status_code == 200 and 'enctype="multipart/form-data"' in form.content.decode()
 

@@ -127,9 +127,9 @@ def test_report_round_trips_through_json_and_renders(signed):
     again = VerificationReport.from_dict(json.loads(json.dumps(report.as_dict())))
     assert again.as_dict() == report.as_dict()
     html = render_to_string("signatures/_report.html", {"report": again})
-    assert "Amina El Idrissi" in html and "AB123456" in html and "Signature verified" in html
+    assert "Amina El Idrissi" in html and "AB123456" in html and "Signature vérifiée" in html
     refused = render_to_string("signatures/_report.html", {"report": verify_pdf(b"x")})
-    assert "Signature refused" in refused and "not a readable PDF" in refused
+    assert "Signature refusée" in refused and "not a readable PDF" in refused
 
 
 def test_hybrid_reference_documents_are_accepted(pki):
