@@ -129,7 +129,7 @@ def test_report_round_trips_through_json_and_renders(signed):
     html = render_to_string("signatures/_report.html", {"report": again})
     assert "Amina El Idrissi" in html and "AB123456" in html and "Signature vérifiée" in html
     refused = render_to_string("signatures/_report.html", {"report": verify_pdf(b"x")})
-    assert "Signature refusée" in refused and "not a readable PDF" in refused
+    assert "Signature refusée" in refused and "PDF lisible" in refused
 
 
 def test_hybrid_reference_documents_are_accepted(pki):
