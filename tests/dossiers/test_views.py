@@ -1,0 +1,113 @@
+"""Dossier pages: opening from the situation page, upload, workflow buttons, scoping, list queries."""
+
+import pytest
+from django.urls import reverse
+
+from dossiers import services
+from dossiers.models import Document, Dossier
+from tests.factories import ManagerFactory, other_commune
+
+pytestmark = pytest.mark.django_db
+
+BASIC = ["application", "removal_decision", "cessation", "service_statement", "cin", "marriage", "rib"]
+
+
+def open_(user, affiliate, code="age_limit"):
+    return services.open_dossier(user, affiliate_id=affiliate.pk, kind_code=code)
+
+
+def upload(client, dossier, code, data, name="x.pdf"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(reverse("dossiers:upload", args=[dossier.pk]),
+                       {"item": code, "files": [SimpleUploadedFile(name, data, "application/pdf")]},
+                       HTTP_ACCEPT="application/json")
+
+
+def test_open_from_the_situation_page_and_refusal_shown(client, officers, affiliate):
+    _manager, agent = officers
+    client.force_login(agent)
+    page = client.get(reverse("affiliates:situation", args=[affiliate.pk]))
+    assert b'data-testid="open-dossier"' in page.content
+    response = client.post(reverse("dossiers:open", args=[affiliate.pk]), {"kind": "age_limit"})
+    dossier = Dossier.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("dossiers:detail", args=[dossier.pk])
+    response = client.post(reverse("dossiers:open", args=[affiliate.pk]), {"kind": "age_limit"}, follow=True)
+    assert Dossier.objects.count() == 1
+    assert b"alert-danger" in response.content
+
+
+def test_page_upload_submit_certify(client, officers, affiliate, signed_pdf):
+    manager, agent = officers
+    dossier = open_(agent, affiliate)
+    client.force_login(agent)
+    for code in BASIC:
+        r = upload(client, dossier, code, signed_pdf(cin="CD789012", text=code), f"{code}.pdf")
+        assert r.status_code == 200 and r.json()["results"][0]["accepted"], r.content
+    page = client.get(reverse("dossiers:detail", args=[dossier.pk]))
+    assert page.content.count(b'data-testid="document"') == 7 and b"action-submit" in page.content
+    client.post(reverse("dossiers:act", args=[dossier.pk, "submit"]))
+    assert Dossier.objects.get().state == "awaiting_certification"
+    # the agent may not certify: nothing changes
+    client.post(reverse("dossiers:act", args=[dossier.pk, "certify"]))
+    assert Dossier.objects.get().state == "awaiting_certification"
+    client.force_login(manager)
+    page = client.get(reverse("dossiers:detail", args=[dossier.pk]))
+    assert b"action-certify" in page.content
+    client.post(reverse("dossiers:act", args=[dossier.pk, "certify"]))
+    assert Dossier.objects.get().state == "certified"
+    slip = client.get(reverse("dossiers:slip", args=[dossier.pk, 1]))
+    assert slip.status_code == 200 and "attachment" in slip["Content-Disposition"]
+    doc = Document.objects.first()
+    got = client.get(reverse("dossiers:document", args=[dossier.pk, doc.pk]))
+    assert "attachment" in got["Content-Disposition"] and b"".join(got.streaming_content).startswith(b"%PDF")
+
+
+def test_another_collectivitys_dossier_and_document_are_404(client, officers, affiliate, signed_pdf):
+    _manager, agent = officers
+    dossier = open_(agent, affiliate)
+    document, _ = services.add_document(agent, dossier.pk, item_code="rib", filename="rib.pdf",
+                                        data=signed_pdf(cin="CD789012"))
+    stranger = ManagerFactory(collectivity=other_commune())
+    client.force_login(stranger)
+    for url in [reverse("dossiers:detail", args=[dossier.pk]),
+                reverse("dossiers:document", args=[dossier.pk, document.pk])]:
+        response = client.get(url)
+        assert response.status_code == 404 and b"rib.pdf" not in response.content
+    assert client.post(reverse("dossiers:document_remove", args=[dossier.pk, document.pk])).status_code == 404
+    assert client.post(reverse("dossiers:act", args=[dossier.pk, "cancel"]), {"reason": "x"}).status_code == 404
+    assert Document.objects.count() == 1 and Dossier.objects.get().state == "draft"
+
+
+def test_big_and_duplicate_uploads_refused(client, officers, affiliate, signed_pdf):
+    _manager, agent = officers
+    dossier = open_(agent, affiliate)
+    client.force_login(agent)
+    big = upload(client, dossier, "rib", b"%PDF-1.7\n" + b"0" * (25 * 1024 * 1024), "big.pdf")
+    assert big.status_code == 400 and big.json()["results"][0]["code"] == "TOO_LARGE"
+    data = signed_pdf(cin="CD789012", text="RIB")
+    assert upload(client, dossier, "rib", data).status_code == 200
+    again = upload(client, dossier, "cin", data)
+    assert again.status_code == 400 and again.json()["results"][0]["code"] == "duplicate"
+    assert Document.objects.count() == 1
+
+
+def test_list_queries_do_not_grow(client, officers, django_assert_max_num_queries):
+    from tests.affiliates.factories import AffiliateFactory
+
+    manager, agent = officers
+    client.force_login(manager)
+    for _i in range(3):
+        open_(agent, AffiliateFactory())
+    with django_assert_max_num_queries(12) as few:
+        assert client.get(reverse("dossiers:list")).status_code == 200
+    n = len(few.captured_queries)
+    for _i in range(10):
+        open_(agent, AffiliateFactory())
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(reverse("dossiers:list"))
+    assert response.content.count(b'data-testid="dossier-row"') == 13
+    assert len(many.captured_queries) == n
