@@ -138,3 +138,13 @@ def recent_cmr_events(user, limit=10):
     return list(Event.objects.filter(dossier__in=dossiers_for(user).values("pk"),
                                      action__in=list(STAGE_TRANSITION.values()))
                 .select_related("dossier__kind", "dossier__affiliate").order_by("-at")[:limit])
+
+
+def approaching_without_dossier(user, *, limit=10):
+    """Affiliates reaching the age limit within 12 months who have no dossier yet (cancelled ones aside)."""
+    from affiliates.selectors import approaching_age_limit
+
+    from .workflow import State
+
+    return list(approaching_age_limit(user).exclude(
+        pk__in=Dossier.objects.exclude(state=State.CANCELLED).values("affiliate_id"))[:limit])

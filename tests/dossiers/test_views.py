@@ -111,3 +111,22 @@ def test_list_queries_do_not_grow(client, officers, django_assert_max_num_querie
         response = client.get(reverse("dossiers:list"))
     assert response.content.count(b'data-testid="dossier-row"') == 13
     assert len(many.captured_queries) == n
+
+
+def test_home_shows_dossiers_approaching_and_cmr_events(client, officers, affiliate):
+    from datetime import date, timedelta
+
+    from affiliates.selectors import approaching_age_limit
+    from tests.affiliates.factories import AffiliateFactory, with_career
+
+    manager, agent = officers
+    today = date.today()
+    soon = with_career(AffiliateFactory(birth_date=today.replace(year=today.year - 63) + timedelta(days=60)))
+    also_soon = with_career(AffiliateFactory(birth_date=today.replace(year=today.year - 63) + timedelta(days=90)))
+    assert {soon, also_soon} <= set(approaching_age_limit(manager))
+    open_(agent, also_soon)
+    client.force_login(manager)
+    page = client.get(reverse("home")).content.decode()
+    assert 'data-testid="home-dossiers"' in page and 'data-state="draft"' in page
+    assert reverse("affiliates:situation", args=[soon.pk]) in page
+    assert reverse("affiliates:situation", args=[also_soon.pk]) not in page  # it has its dossier
