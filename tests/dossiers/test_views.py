@@ -130,3 +130,105 @@ def test_home_shows_dossiers_approaching_and_cmr_events(client, officers, affili
     assert 'data-testid="home-dossiers"' in page and 'data-state="draft"' in page
     assert reverse("affiliates:situation", args=[soon.pk]) in page
     assert reverse("affiliates:situation", args=[also_soon.pk]) not in page  # it has its dossier
+
+
+def _certified(officers, affiliate, signed_pdf):
+    manager, agent = officers
+    dossier = open_(agent, affiliate)
+    for code in BASIC:
+        services.add_document(agent, dossier.pk, item_code=code, filename=f"{code}.pdf",
+                              data=signed_pdf(cin="CD789012", text=code))
+    services.submit(agent, dossier.pk)
+    return services.certify(manager, dossier.pk)
+
+
+def test_wrong_role_or_state_refused_and_nothing_changes(client, officers, affiliate):
+    from tests.factories import CmrAgentFactory
+
+    manager, agent = officers
+    dossier = open_(agent, affiliate)
+    client.force_login(CmrAgentFactory())
+    page = client.get(reverse("dossiers:detail", args=[dossier.pk]))
+    assert page.status_code == 200 and b"action-submit" not in page.content and b"action-cancel" not in page.content
+    client.post(reverse("dossiers:act", args=[dossier.pk, "cancel"]), {"reason": "no"})
+    client.post(reverse("dossiers:act", args=[dossier.pk, "liquidate"]))
+    client.force_login(manager)
+    r = client.post(reverse("dossiers:act", args=[dossier.pk, "certify"]), follow=True)  # not from draft
+    assert b"alert-danger" in r.content
+    r = client.post(reverse("dossiers:act", args=[dossier.pk, "cancel"]), {"reason": " "}, follow=True)
+    assert b"alert-danger" in r.content  # a reason is required
+    dossier.refresh_from_db()
+    assert dossier.state == "draft" and list(dossier.events.values_list("action", flat=True)) == ["opened"]
+    client.post(reverse("dossiers:act", args=[dossier.pk, "cancel"]), {"reason": "Opened by mistake"})
+    assert Dossier.objects.get().state == "cancelled"
+
+
+def test_cmr_queue_filters_counts_and_document_request(client, officers, affiliate, signed_pdf,
+                                                       django_assert_max_num_queries):
+    from tests.affiliates.factories import AffiliateFactory
+    from tests.factories import CmrAgentFactory
+
+    _manager, agent = officers
+    dossier = _certified(officers, affiliate, signed_pdf)
+    services.apply_cmr_stage(portal_dossier_id=str(dossier.reference), stage="received", event_id="q1",
+                             cmr_reference="CMR-1")
+    for _i in range(4):
+        open_(agent, AffiliateFactory())
+    cmr = CmrAgentFactory()
+    client.force_login(cmr)
+    nav = client.get(reverse("home")).content
+    assert reverse("dossiers:queue").encode() in nav
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("dossiers:queue"))
+    assert page.content.count(b'data-testid="dossier-row"') == 5
+    page = client.get(reverse("dossiers:queue"), {"state": "received", "collectivity": "01.511.01.0"})
+    assert page.content.count(b'data-testid="dossier-row"') == 1
+    assert client.get(reverse("dossiers:queue"), {"min_days": 3}).content.count(b'data-testid="dossier-row"') == 0
+    assert client.get(reverse("dossiers:list"), {"kind": "death"}).content.count(b'data-testid="dossier-row"') == 0
+
+    detail = client.get(reverse("dossiers:detail", args=[dossier.pk])).content
+    assert b'data-testid="request-documents"' in detail and b"action-review" in detail
+    client.post(reverse("dossiers:request_documents", args=[dossier.pk]), {"items": ["rib"], "text": "RIB illisible"})
+    dossier.refresh_from_db()
+    assert dossier.state == "documents_requested" and dossier.round == 2
+    client.force_login(agent)
+    page = client.get(reverse("dossiers:detail", args=[dossier.pk])).content
+    assert b'data-testid="document-request"' in page and b"RIB illisible" in page
+    assert reverse("dossiers:queue").encode() not in client.get(reverse("home")).content
+    assert client.get(reverse("dossiers:queue")).status_code == 403
+
+
+def test_detail_queries_do_not_grow_with_documents(client, officers, affiliate, signed_pdf):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    manager, agent = officers
+    dossier = open_(agent, affiliate)
+    services.add_document(agent, dossier.pk, item_code="rib", filename="rib.pdf", data=signed_pdf(cin="CD789012"))
+    client.force_login(manager)
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("dossiers:detail", args=[dossier.pk]))
+    for code in BASIC[:-1]:
+        services.add_document(agent, dossier.pk, item_code=code, filename=f"{code}.pdf",
+                              data=signed_pdf(cin="CD789012", text=code))
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(reverse("dossiers:detail", args=[dossier.pk]))
+    assert page.content.count(b'data-testid="document"') == 7
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_provincial_office_acts_on_behalf_of_the_commune(client, officers, affiliate):
+    from accounts.selectors import ACTING_FOR_SESSION_KEY
+    from tests.factories import ProvincialOfficeFactory, commune
+
+    office = ProvincialOfficeFactory()
+    client.force_login(office)
+    session = client.session
+    session[ACTING_FOR_SESSION_KEY] = commune().pk
+    session.save()
+    client.post(reverse("dossiers:open", args=[affiliate.pk]), {"kind": "age_limit"})
+    dossier = Dossier.objects.get()
+    client.post(reverse("dossiers:observe", args=[dossier.pk]), {"text": "Pièces déposées au bureau"})
+    events = list(dossier.events.order_by("pk"))
+    assert [e.action for e in events] == ["opened", "observation"]
+    assert all(e.on_behalf_of == commune() for e in events)
