@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.portfolio, name="list"),
     path("queue/", views.queue, name="queue"),
     path("open/<int:affiliate_id>/", views.open_view, name="open"),
+    path("affiliate/<int:affiliate_id>/", views.affiliate_block, name="affiliate_block"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/assign/", views.assign_to_me, name="assign"),
     path("<int:pk>/upload/", views.upload, name="upload"),

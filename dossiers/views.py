@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Collectivity, User
 from accounts.selectors import has_capability, on_behalf_of
+from affiliates.selectors import get_affiliate_light
 
 from . import selectors, services
 from .forms import FilterForm, ObservationForm, ReasonForm
@@ -222,3 +223,15 @@ def observe(request, pk):
     except DossierError as exc:
         _refused(request, exc)
     return redirect("dossiers:detail", pk)
+
+
+@login_required
+def affiliate_block(request, affiliate_id):
+    """The situation page's "Dossiers" block: the affiliate's dossiers and the kinds one may open."""
+    affiliate = get_affiliate_light(request.user, affiliate_id)
+    return render(request, "dossiers/_affiliate_dossiers.html", {
+        "affiliate": affiliate,
+        "dossiers": list(selectors.dossiers_for(request.user).filter(affiliate=affiliate).order_by("-created_at")),
+        "kinds": list(DossierKind.objects.filter(is_active=True))
+        if has_capability(request.user, "prepare_dossiers") else [],
+    })

@@ -1,28 +1,21 @@
-"""The situation page's "Dossiers" block: the affiliate's dossiers and the kinds one may open."""
+"""Template helpers of the dossier pages, and the situation page's "Dossiers" block (loaded by htmx
+after the page, so the situation page keeps its own fixed query count)."""
 
 from django import template
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts.selectors import has_capability
-
-from .. import selectors
-from ..models import DossierKind
 from ..workflow import TRANSITIONS, State
 
 register = template.Library()
 
 
-@register.inclusion_tag("dossiers/_affiliate_dossiers.html", takes_context=True)
-def affiliate_dossiers(context, affiliate):
-    user = context["request"].user
-    return {
-        "affiliate": affiliate,
-        "dossiers": list(selectors.dossiers_for(user).filter(affiliate=affiliate).order_by("-created_at")),
-        "kinds": list(DossierKind.objects.filter(is_active=True)) if has_capability(user, "prepare_dossiers") else [],
-        "csrf_token": context.get("csrf_token"),
-    }
-
-
+@register.simple_tag
+def affiliate_dossiers(affiliate):
+    url = reverse("dossiers:affiliate_block", args=[affiliate.pk])
+    return format_html('<div hx-get="{}" hx-trigger="load" hx-swap="outerHTML" data-testid="dossiers-loading"></div>',
+                       url)
 _EVENT_LABELS = {
     "opened": _("Dossier opened"), "document_added": _("Document added"),
     "document_replaced": _("Document replaced"), "document_removed": _("Document removed"),

@@ -28,13 +28,18 @@ def test_open_from_the_situation_page_and_refusal_shown(client, officers, affili
     _manager, agent = officers
     client.force_login(agent)
     page = client.get(reverse("affiliates:situation", args=[affiliate.pk]))
-    assert b'data-testid="open-dossier"' in page.content
+    block = reverse("dossiers:affiliate_block", args=[affiliate.pk])
+    assert block.encode() in page.content  # loaded by htmx
+    assert b'data-testid="open-dossier"' in client.get(block).content
     response = client.post(reverse("dossiers:open", args=[affiliate.pk]), {"kind": "age_limit"})
     dossier = Dossier.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("dossiers:detail", args=[dossier.pk])
     response = client.post(reverse("dossiers:open", args=[affiliate.pk]), {"kind": "age_limit"}, follow=True)
     assert Dossier.objects.count() == 1
     assert b"alert-danger" in response.content
+    assert b"dossier-link" in client.get(block).content
+    client.force_login(ManagerFactory(collectivity=other_commune()))
+    assert client.get(block).status_code == 404
 
 
 def test_page_upload_submit_certify(client, officers, affiliate, signed_pdf):
