@@ -20,9 +20,15 @@ def client_ip(request):
 
 @login_required
 def home(request):
-    return render(request, "accounts/home.html", {
-        "visible_count": selectors.visible_collectivities(request.user).count(),
-    })
+    from dossiers import selectors as dossier_selectors
+
+    context = {"visible_count": selectors.visible_collectivities(request.user).count()}
+    if request.user.role in User.COLLECTIVITY_ROLES or request.user.role == User.Role.CMR_AGENT:
+        context["dossier_counts"] = dossier_selectors.counts_by_state(request.user)
+        context["cmr_events"] = dossier_selectors.recent_cmr_events(request.user)
+    if request.user.role in User.COLLECTIVITY_ROLES:
+        context["approaching"] = dossier_selectors.approaching_without_dossier(request.user)
+    return render(request, "accounts/home.html", context)
 
 
 @login_required

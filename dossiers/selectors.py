@@ -1,7 +1,7 @@
 """Reads about dossiers, always through the scoping selector."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import Count, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
@@ -86,3 +86,65 @@ def checklist(dossier: Dossier, *, on: date | None = None) -> list[ChecklistLine
 
 def missing_items(dossier: Dossier) -> list[ChecklistLine]:
     return [line for line in checklist(dossier) if line.required and not line.satisfied]
+
+
+# --- pages (added with the dossier pages) -----------------------------------------------------------
+
+def filtered_dossiers(user, *, state="", kind="", region=None, collectivity="", min_days=None, sort="due"):
+    """The portfolio or the CMR queue: scoped, filtered, sorted; rows carry what a list shows."""
+    qs = dossiers_for(user)
+    if state:
+        qs = qs.filter(state=state)
+    if kind:
+        qs = qs.filter(kind__code=kind)
+    if region:
+        qs = qs.filter(collectivity__region_id=region)
+    if collectivity:
+        qs = qs.filter(collectivity__code=collectivity)
+    if min_days:
+        qs = qs.filter(state_changed_at__lte=timezone.now() - timedelta(days=min_days))
+    order = {
+        "due": ["due_date", "state_changed_at", "pk"],
+        "state_date": ["state_changed_at", "pk"],
+        "opened": ["-created_at", "-pk"],
+    }.get(sort, ["due_date", "state_changed_at", "pk"])
+    from django.db.models import F
+
+    if order[0] == "due_date":
+        return qs.order_by(F("due_date").asc(nulls_last=True), *order[1:])
+    return qs.order_by(*order)
+
+
+def available_actions(user, dossier) -> list:
+    """The workflow transitions ``user`` may offer on this dossier's page (the service re-checks)."""
+    from .services import may_act
+    from .workflow import Actor, transitions_from
+
+    return [t for t in transitions_from(dossier.state)
+            if t.actor != Actor.SYSTEM and t.name not in STAGE_ONLY and may_act(user, dossier, t)]
+
+
+# Transitions the page offers through their own forms rather than the plain action buttons.
+STAGE_ONLY = {"request_documents"}
+
+
+def certifications_for(dossier):
+    return list(dossier.certifications.order_by("round"))
+
+
+def recent_cmr_events(user, limit=10):
+    from .workflow import STAGE_TRANSITION
+
+    return list(Event.objects.filter(dossier__in=dossiers_for(user).values("pk"),
+                                     action__in=list(STAGE_TRANSITION.values()))
+                .select_related("dossier__kind", "dossier__affiliate").order_by("-at")[:limit])
+
+
+def approaching_without_dossier(user, *, limit=10):
+    """Affiliates reaching the age limit within 12 months who have no dossier yet (cancelled ones aside)."""
+    from affiliates.selectors import approaching_age_limit
+
+    from .workflow import State
+
+    return list(approaching_age_limit(user).exclude(
+        pk__in=Dossier.objects.exclude(state=State.CANCELLED).values("affiliate_id"))[:limit])

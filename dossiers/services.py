@@ -457,3 +457,19 @@ def apply_cmr_stage(*, portal_dossier_id, stage, event_id, cmr_reference="", det
                                 cmr_event_id=event_id, data=details, after=record)
     except IntegrityError:  # the same event applied concurrently
         return None
+
+
+def assign_to_me(user, dossier_id) -> Dossier:
+    """Take a dossier in hand: it shows as the user's in the portfolio."""
+    _require(user, "prepare_dossiers")
+    dossier = selectors.dossiers_for(user).filter(pk=dossier_id).first()
+    if dossier is None:
+        from django.http import Http404
+
+        raise Http404
+    with transaction.atomic():
+        Dossier.objects.filter(pk=dossier.pk).update(assigned_to=user)
+        _event(dossier, "assigned", by=user)
+        record_audit("dossier.assigned", actor=user, target=dossier, collectivity=dossier.collectivity)
+    dossier.assigned_to = user
+    return dossier

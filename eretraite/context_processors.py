@@ -15,6 +15,10 @@ def navigation_for(user):
     if has_capability(user, "consult_affiliates"):
         items.append((_("Affiliates"), reverse("affiliates:search"), "search"))
     if user.role == User.Role.CMR_AGENT:
+        items.append((_("Queue"), reverse("dossiers:queue"), "queue"))
+    elif has_capability(user, "prepare_dossiers") or has_capability(user, "certify_dossiers"):
+        items.append((_("Dossiers"), reverse("dossiers:list"), "list"))
+    if user.role == User.Role.CMR_AGENT:
         items.append((_("Corrections"), reverse("affiliates:corrections"), "corrections"))
     if user.role == User.Role.MANAGER:
         items.append((_("Team"), reverse("team"), "team"))

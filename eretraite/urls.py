@@ -22,6 +22,8 @@ urlpatterns = [
     path("cmr/", include("cmr.urls")),
     path("affiliates/", include("affiliates.urls")),
     path("api/v1/", include("affiliates.api_urls")),
+    path("api/v1/", include("dossiers.api_urls")),
+    path("dossiers/", include("dossiers.urls")),
     path("", include("accounts.urls")),
 ]
 

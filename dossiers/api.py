@@ -1,0 +1,121 @@
+"""REST API of the dossiers, through the same services and selectors as the pages.
+
+Refusals: a DossierError answers 400 with its reasons, PermissionDenied 403, out of scope 404.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers as drf
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
+
+from accounts.selectors import on_behalf_of
+from affiliates.api import AUTHENTICATION
+
+from . import selectors, services
+from .serializers import (
+    DocumentSerializer,
+    DocumentUploadSerializer,
+    DossierDetailSerializer,
+    DossierSummarySerializer,
+    OpenDossierSerializer,
+    ReasonSerializer,
+)
+from .services import DossierError
+
+PAGE_SIZE = 50
+
+Refusal = inline_serializer("DossierRefusal", {"code": drf.CharField(),
+                                               "reasons": drf.ListField(child=drf.CharField())})
+
+
+def _refusal(exc: DossierError):
+    return Response({"code": exc.code, "reasons": [str(r) for r in exc.reasons]}, status=status.HTTP_400_BAD_REQUEST)
+
+
+def _call(fn, *args, **kw):
+    try:
+        return fn(*args, **kw), None
+    except DossierError as exc:
+        return None, _refusal(exc)
+    except PermissionDenied as exc:
+        raise ApiPermissionDenied(str(exc) or None) from None
+
+
+class DossierViewSet(viewsets.ViewSet):
+    lookup_value_regex = "[0-9]+"
+    authentication_classes = AUTHENTICATION
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def _detail(self, request, pk, code=status.HTTP_200_OK):
+        dossier = selectors.get_dossier(request.user, pk)
+        dossier.checklist = selectors.checklist(dossier)
+        dossier.timeline = list(dossier.events.all())
+        return Response(DossierDetailSerializer(dossier).data, status=code)
+
+    @extend_schema(parameters=[OpenApiParameter("status", str), OpenApiParameter("kind", str),
+                               OpenApiParameter("page", int)],
+                   responses=DossierSummarySerializer(many=True))
+    def list(self, request):
+        qs = selectors.filtered_dossiers(request.user, state=request.query_params.get("status", ""),
+                                         kind=request.query_params.get("kind", ""))
+        page = Paginator(qs, PAGE_SIZE).get_page(request.query_params.get("page"))
+        return Response({"count": page.paginator.count, "page": page.number, "pages": page.paginator.num_pages,
+                         "results": DossierSummarySerializer(page.object_list, many=True).data})
+
+    @extend_schema(responses=DossierDetailSerializer)
+    def retrieve(self, request, pk=None):
+        return self._detail(request, pk)
+
+    @extend_schema(request=OpenDossierSerializer, responses={201: DossierDetailSerializer, 400: Refusal})
+    def create(self, request):
+        body = OpenDossierSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        d = body.validated_data
+        dossier, refused = _call(services.open_dossier, request.user, affiliate_id=d["affiliate"], kind_code=d["kind"],
+                                 parent_id=d.get("parent"), on_behalf_of=on_behalf_of(request.user, request.session))
+        return refused or self._detail(request, dossier.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(request={"multipart/form-data": DocumentUploadSerializer},
+                   responses={201: DocumentSerializer, 400: Refusal})
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def documents(self, request, pk=None):
+        body = DocumentUploadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        d = body.validated_data
+        result, refused = _call(services.add_document, request.user, pk, item_code=d["item"], data=d["file"].read(),
+                                filename=d["file"].name, member_id=d.get("member"),
+                                on_behalf_of=on_behalf_of(request.user, request.session))
+        if refused:
+            return refused
+        document, report = result
+        if document is None:
+            return Response({"code": str(report.code), "reasons": [str(report.message)],
+                             "report": report.as_dict()}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReasonSerializer, responses={200: DossierDetailSerializer, 400: Refusal})
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        body = ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        _d, refused = _call(services.submit, request.user, pk, reason=body.validated_data.get("reason", ""),
+                            on_behalf_of=on_behalf_of(request.user, request.session))
+        return refused or self._detail(request, pk)
+
+    @extend_schema(request=None, responses={200: DossierDetailSerializer, 400: Refusal})
+    @action(detail=True, methods=["post"])
+    def certify(self, request, pk=None):
+        _d, refused = _call(services.certify, request.user, pk,
+                            on_behalf_of=on_behalf_of(request.user, request.session))
+        return refused or self._detail(request, pk)
+
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("dossiers", DossierViewSet, basename="dossier")

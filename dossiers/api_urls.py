@@ -1,0 +1,7 @@
+"""``/api/v1/`` routes of the dossiers (included from eretraite/urls.py)."""
+
+from .api import router
+
+app_name = "dossiers-api"
+
+urlpatterns = router.urls

@@ -1,0 +1,237 @@
+"""Dossier pages: thin, parsing requests and calling dossiers.services and dossiers.selectors."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import Collectivity, User
+from accounts.selectors import has_capability, on_behalf_of
+from affiliates.selectors import get_affiliate_light
+
+from . import selectors, services
+from .forms import FilterForm, ObservationForm, ReasonForm
+from .models import Certification, ChecklistItem, Document, DossierKind
+from .services import DossierError
+from .workflow import CLOSED, EDITABLE, TRANSITIONS, State, can_reach
+
+PAGE_SIZE = 25
+
+
+def _behalf(request):
+    return on_behalf_of(request.user, request.session)
+
+
+def _refused(request, exc):
+    for reason in exc.reasons:
+        messages.error(request, reason)
+
+
+def _list(request, template, *, queue=False):
+    form = FilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.filtered_dossiers(request.user, **{k: v for k, v in filters.items() if v not in (None, "")})
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page, "form": form, "query": query.urlencode(), "queue": queue,
+        "counts": selectors.counts_by_state(request.user), "states": State.choices,
+        "kinds": DossierKind.objects.filter(is_active=True),
+    }
+    if queue:
+        context["regions"] = Collectivity.objects.filter(kind=Collectivity.Kind.REGION).order_by("name_fr")
+    return render(request, template, context)
+
+
+@login_required
+def portfolio(request):
+    if request.user.role not in User.COLLECTIVITY_ROLES and request.user.role != User.Role.CMR_AGENT:
+        raise PermissionDenied
+    return _list(request, "dossiers/list.html")
+
+
+@login_required
+def queue(request):
+    if request.user.role != User.Role.CMR_AGENT:
+        raise PermissionDenied
+    return _list(request, "dossiers/list.html", queue=True)
+
+
+@login_required
+@require_POST
+def open_view(request, affiliate_id):
+    try:
+        dossier = services.open_dossier(request.user, affiliate_id=affiliate_id, kind_code=request.POST.get("kind", ""),
+                                        parent_id=request.POST.get("parent") or None, on_behalf_of=_behalf(request))
+    except DossierError as exc:
+        _refused(request, exc)
+        return redirect("affiliates:situation", affiliate_id)
+    messages.success(request, _("The dossier is open: add its signed documents."))
+    return redirect("dossiers:detail", dossier.pk)
+
+
+@login_required
+def detail(request, pk):
+    dossier = selectors.get_dossier(request.user, pk)
+    user = request.user
+    is_cmr = user.role == User.Role.CMR_AGENT
+    return render(request, "dossiers/detail.html", {
+        "dossier": dossier,
+        "lines": selectors.checklist(dossier),
+        "events": list(dossier.events.all()),
+        "actions": selectors.available_actions(user, dossier),
+        "editable": dossier.state in EDITABLE and has_capability(user, "prepare_dossiers"),
+        "certifications": selectors.certifications_for(dossier),
+        "requests": list(dossier.document_requests.prefetch_related("items")),
+        "can_request_documents": is_cmr and can_reach(dossier.state, "request_documents"),
+        "items": ChecklistItem.objects.filter(kind_id=dossier.kind_id, is_active=True),
+        "reason_form": ReasonForm(), "observation_form": ObservationForm(),
+        "closed": dossier.state in CLOSED,
+        "can_assign": has_capability(user, "prepare_dossiers") and dossier.assigned_to_id != user.pk,
+    })
+
+
+@login_required
+@require_POST
+def assign_to_me(request, pk):
+    services.assign_to_me(request.user, pk)
+    return redirect(request.POST.get("next") or "dossiers:list")
+
+
+def _wants_json(request):
+    return request.headers.get("Accept", "").startswith("application/json") or request.headers.get("HX-Request")
+
+
+@login_required
+@require_POST
+def upload(request, pk):
+    """One or many signed PDFs against one checklist line; each passes the verifier or is not kept."""
+    files = request.FILES.getlist("files")
+    item = request.POST.get("item", "")
+    member = request.POST.get("member") or None
+    results = []
+    for f in files:
+        try:
+            document, report = services.add_document(request.user, pk, item_code=item, data=f.read(),
+                                                     filename=f.name, member_id=member,
+                                                     on_behalf_of=_behalf(request))
+        except DossierError as exc:
+            results.append({"file": f.name, "accepted": False, "code": exc.code,
+                            "message": " ".join(str(r) for r in exc.reasons)})
+            continue
+        if document is None:
+            results.append({"file": f.name, "accepted": False, "code": str(report.code),
+                            "message": str(report.message)})
+        else:
+            results.append({"file": f.name, "accepted": True, "code": "OK", "signer": document.signer})
+    if not files:
+        results.append({"file": "", "accepted": False, "code": "no_file", "message": _("Choose a PDF file.")})
+    if _wants_json(request):
+        return JsonResponse({"results": results}, status=200 if any(r["accepted"] for r in results) else 400)
+    for r in results:
+        if r["accepted"]:
+            messages.success(request, _("“%(name)s” is accepted.") % {"name": r["file"]})
+        else:
+            messages.error(request, _("“%(name)s” is refused: %(why)s") % {"name": r["file"], "why": r["message"]})
+    return redirect("dossiers:detail", pk)
+
+
+def _serve(field, filename):
+    return FileResponse(field.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf")
+
+
+@login_required
+def document_file(request, pk, doc_pk):
+    dossier = selectors.get_dossier(request.user, pk)
+    document = get_object_or_404(Document, pk=doc_pk, dossier=dossier)
+    return _serve(document.file, document.original_name)
+
+
+@login_required
+def slip(request, pk, round):
+    dossier = selectors.get_dossier(request.user, pk)
+    certification = get_object_or_404(Certification, dossier=dossier, round=round)
+    if not certification.slip:
+        raise Http404
+    return _serve(certification.slip, f"bordereau-{dossier.short_reference}-{round}.pdf")
+
+
+@login_required
+@require_POST
+def document_remove(request, pk, doc_pk):
+    dossier = selectors.get_dossier(request.user, pk)
+    get_object_or_404(Document, pk=doc_pk, dossier=dossier)
+    try:
+        services.remove_document(request.user, doc_pk, on_behalf_of=_behalf(request))
+        messages.success(request, _("The document is removed."))
+    except DossierError as exc:
+        _refused(request, exc)
+    return redirect("dossiers:detail", pk)
+
+
+@login_required
+@require_POST
+def act(request, pk, name):
+    dossier = selectors.get_dossier(request.user, pk)
+    if name not in TRANSITIONS:
+        raise Http404
+    reason = request.POST.get("reason", "")
+    try:
+        if name in ("submit", "submit_supplement"):
+            services.submit(request.user, dossier.pk, reason=reason, on_behalf_of=_behalf(request))
+        elif name == "certify":
+            services.certify(request.user, dossier.pk, on_behalf_of=_behalf(request))
+        else:
+            services.apply_transition(dossier.pk, name, by=request.user, reason=reason,
+                                      on_behalf_of=_behalf(request))
+    except DossierError as exc:
+        _refused(request, exc)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc) or _("Your account may not take this action on this dossier."))
+    else:
+        messages.success(request, _("Done: %(action)s.") % {"action": TRANSITIONS[name].label})
+    return redirect("dossiers:detail", pk)
+
+
+@login_required
+@require_POST
+def request_documents_view(request, pk):
+    dossier = selectors.get_dossier(request.user, pk)
+    try:
+        services.request_documents(request.user, dossier.pk, item_codes=request.POST.getlist("items"),
+                                   text=request.POST.get("text", ""))
+    except DossierError as exc:
+        _refused(request, exc)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The documents are requested."))
+    return redirect("dossiers:detail", pk)
+
+
+@login_required
+@require_POST
+def observe(request, pk):
+    dossier = selectors.get_dossier(request.user, pk)
+    try:
+        services.add_observation(request.user, dossier.pk, request.POST.get("text", ""), on_behalf_of=_behalf(request))
+    except DossierError as exc:
+        _refused(request, exc)
+    return redirect("dossiers:detail", pk)
+
+
+@login_required
+def affiliate_block(request, affiliate_id):
+    """The situation page's "Dossiers" block: the affiliate's dossiers and the kinds one may open."""
+    affiliate = get_affiliate_light(request.user, affiliate_id)
+    return render(request, "dossiers/_affiliate_dossiers.html", {
+        "affiliate": affiliate,
+        "dossiers": list(selectors.dossiers_for(request.user).filter(affiliate=affiliate).order_by("-created_at")),
+        "kinds": list(DossierKind.objects.filter(is_active=True))
+        if has_capability(request.user, "prepare_dossiers") else [],
+    })

@@ -1,0 +1,114 @@
+"""A retirement dossier in a real browser, in French and in Arabic: an agent opens it from the
+situation page, uploads signed PDFs, submits; the manager certifies; the CMR's stage shows."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from playwright.sync_api import expect
+
+from dossiers import services
+from dossiers.models import Dossier
+from tests.dossiers.conftest import affiliate, officers  # noqa: F401
+from tests.factories import PASSWORD
+from tests.pki import pki, pki_settings, sample_pdf, signed_pdf  # noqa: F401
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BASIC = ["application", "removal_decision", "cessation", "service_statement", "cin", "marriage", "rib"]
+
+
+@pytest.fixture(autouse=True)
+def _checklists_after_flush(transactional_db):
+    """A transactional test ends with a flush, which empties the seeded checklists: seed them again."""
+    import importlib
+
+    from django.apps import apps
+
+    from dossiers.models import DossierKind
+
+    if not DossierKind.objects.exists():
+        importlib.import_module("dossiers.migrations.0002_seed_checklists").seed(apps, None)
+
+
+def off_loop(fn, *args, **kw):
+    """pyHanko calls asyncio.run, which cannot run on the thread where Playwright's loop runs."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn, *args, **kw).result()
+
+
+def login(context, base, username):
+    page = context.new_page()
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    expect(page.get_by_test_id("identity")).to_be_visible()
+    return page
+
+
+@pytest.mark.parametrize("locale", ["fr-FR", "ar-MA"])
+def test_retirement_dossier_journey(browser, live_server, officers, affiliate, signed_pdf,  # noqa: F811
+                                    tmp_path, shot, locale):
+    base = live_server.url
+    arabic = locale.startswith("ar")
+    tag = locale[:2]
+
+    # The agent opens the dossier from the affiliate's situation page.
+    agent_ctx = browser.new_context(locale=locale)
+    page = login(agent_ctx, base, "CD789012")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl" if arabic else "ltr")
+    page.goto(f"{base}/affiliates/{affiliate.pk}/")
+    page.select_option("#open-kind", "age_limit")
+    page.get_by_test_id("open-submit").click()
+    expect(page.get_by_test_id("dossier-state")).to_have_attribute("data-state", "draft")
+    dossier = Dossier.objects.get()
+
+    # A refused file shows why and is not kept.
+    bad = tmp_path / "unsigned.pdf"
+    bad.write_bytes(off_loop(sample_pdf, "pas signé"))
+    line = page.get_by_test_id("line-rib")
+    line.locator("input[type=file]").set_input_files(str(bad))
+    line.locator("button[type=submit]").first.click()
+    expect(line.get_by_test_id("refused")).to_be_visible()
+    shot(page, f"dossier-refused-{tag}")
+    assert not dossier.documents.exists()
+
+    # Signed PDFs, one per checklist line.
+    for code in BASIC:
+        path = tmp_path / f"{code}.pdf"
+        path.write_bytes(off_loop(signed_pdf, cin="CD789012", text=f"{code} {locale}"))
+        line = page.get_by_test_id(f"line-{code}")
+        line.locator("input[type=file]").set_input_files(str(path))
+        line.locator("button[type=submit]").first.click()
+        expect(page.get_by_test_id(f"line-{code}").get_by_test_id("document")).to_have_count(1)
+    expect(page.get_by_test_id("document")).to_have_count(len(BASIC))
+    shot(page, f"dossier-filled-{tag}")
+    page.get_by_test_id("action-submit").click()
+    expect(page.get_by_test_id("dossier-state")).to_have_attribute("data-state", "awaiting_certification")
+    expect(page.get_by_test_id("action-certify")).to_have_count(0)  # the agent may not certify
+    agent_ctx.close()
+
+    # The manager certifies; the transmittal slip is offered.
+    manager_ctx = browser.new_context(locale=locale)
+    page = login(manager_ctx, base, "AB123456")
+    page.goto(f"{base}/dossiers/")
+    page.get_by_test_id("dossier-row").first.locator("a").first.click()
+    page.get_by_test_id("action-certify").click()
+    expect(page.get_by_test_id("dossier-state")).to_have_attribute("data-state", "certified")
+    expect(page.get_by_test_id("slip")).to_be_visible()
+    shot(page, f"dossier-certified-{tag}")
+
+    # The CMR receives it and starts the review: the stages show on the dossier page.
+    services.apply_cmr_stage(portal_dossier_id=str(dossier.reference), stage="received", event_id=f"e1-{tag}",
+                             cmr_reference="CMR-2026-0042")
+    services.apply_cmr_stage(portal_dossier_id=str(dossier.reference), stage="under_review", event_id=f"e2-{tag}")
+    page.reload()
+    expect(page.get_by_test_id("dossier-state")).to_have_attribute("data-state", "under_review")
+    expect(page.get_by_test_id("cmr-reference")).to_have_text("CMR-2026-0042")
+    expect(page.get_by_test_id("timeline").locator("[data-action=review]")).to_have_count(1)
+    shot(page, f"dossier-cmr-{tag}")
+    page.goto(f"{base}/")
+    expect(page.get_by_test_id("home-cmr-events")).to_contain_text(
+        affiliate.full_name_ar if arabic else affiliate.full_name_fr)
+    shot(page, f"home-{tag}")
+    manager_ctx.close()
