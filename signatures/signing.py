@@ -82,6 +82,12 @@ def local_timestamper(p12, password) -> timestamps.TimeStamper:
                             certs_to_embed=list(tsa.cert_registry))
 
 
+def run_coroutine(coro):
+    from .verification import _run
+
+    return _run(coro)
+
+
 def sign_pdf(data: bytes, signer: signers.Signer, *, level: str = "B-B", field_name=None,
              reason=None, location=None, name=None, timestamper=None,
              trust: TrustStore | None = None, certify: bool = False,
@@ -120,9 +126,11 @@ def sign_pdf(data: bytes, signer: signers.Signer, *, level: str = "B-B", field_n
     )
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
-        out = PdfSigner(meta, signer=signer, timestamper=timestamper,
-                        new_field_spec=field_spec).sign_pdf(
-            writer, bytes_reserved=32768 if level != "B-B" else 16384)
+        pdf_signer = PdfSigner(meta, signer=signer, timestamper=timestamper, new_field_spec=field_spec)
+        # The async entry point, run on a private loop when one is already running (browser tests,
+        # ASGI): pyHanko's sync wrapper calls asyncio.run and fails there.
+        out = run_coroutine(pdf_signer.async_sign_pdf(
+            writer, bytes_reserved=32768 if level != "B-B" else 16384))
     except SigningError:
         raise
     except Exception as exc:

@@ -32,15 +32,25 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _collectivities_after_flush(request):
-    """Transactional tests (live server, worker, browser) end with a flush: reload the councils if gone."""
-    if not ({"transactional_db", "live_server"} & set(request.fixturenames)):
+    """Transactional tests (live server, worker, browser) end with a flush: reload the reference data
+    the migrations and the session set up (councils, seeded checklists) if it is gone."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    if not (transactional or {"transactional_db", "live_server"} & set(request.fixturenames)):
         return
     request.getfixturevalue("transactional_db")
+    import importlib
+
+    from django.apps import apps
+
     from accounts.models import Collectivity
     from accounts.services import load_collectivities
+    from dossiers.models import DossierKind
 
     if not Collectivity.objects.exists():
         load_collectivities()
+    if not DossierKind.objects.exists():
+        importlib.import_module("dossiers.migrations.0002_seed_checklists").seed(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -17,19 +17,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 BASIC = ["application", "removal_decision", "cessation", "service_statement", "cin", "marriage", "rib"]
 
 
-@pytest.fixture(autouse=True)
-def _checklists_after_flush(transactional_db):
-    """A transactional test ends with a flush, which empties the seeded checklists: seed them again."""
-    import importlib
-
-    from django.apps import apps
-
-    from dossiers.models import DossierKind
-
-    if not DossierKind.objects.exists():
-        importlib.import_module("dossiers.migrations.0002_seed_checklists").seed(apps, None)
-
-
 def off_loop(fn, *args, **kw):
     """pyHanko calls asyncio.run, which cannot run on the thread where Playwright's loop runs."""
     with ThreadPoolExecutor(1) as pool:
