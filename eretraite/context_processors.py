@@ -16,6 +16,7 @@ def navigation_for(user):
         items.append((_("Affiliates"), reverse("affiliates:search"), "search"))
     if user.role == User.Role.CMR_AGENT:
         items.append((_("Corrections"), reverse("affiliates:corrections"), "corrections"))
+        items.append((_("Transmissions"), reverse("cmr:transmissions"), "transmissions"))
     if user.role == User.Role.MANAGER:
         items.append((_("Team"), reverse("team"), "team"))
     if user.role == User.Role.PROVINCIAL_OFFICE:
