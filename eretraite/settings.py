@@ -296,3 +296,5 @@ CELERY_BEAT_SCHEDULE.update({
     "cmr-reconcile": {"task": "cmr.reconcile", "schedule": CMR_RECONCILE_SECONDS},
 })
 # --- end of CMR outbox ----------------------------------------------------------------------------
+# --- CMR outbox: a dedicated queue for a test or a deployment sharing a Redis -----------------------
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default=CELERY_TASK_DEFAULT_QUEUE)
