@@ -38,7 +38,7 @@ def pytest_runtest_teardown(item, nextitem):
     yield
     transactional = ({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ()))) or any(
         m.kwargs.get("transaction") for m in item.iter_markers("django_db"))
-    if not transactional:
+    if not transactional or nextitem is None:  # the last test: the test database is gone already
         return
     from pytest_django.plugin import blocking_manager_key
 
