@@ -1,6 +1,9 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .models import CmrEvent
+from . import services
+from .models import CmrEvent, Transmission
 
 
 @admin.register(CmrEvent)
@@ -14,4 +17,36 @@ class CmrEventAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Transmission)
+class TransmissionAdmin(admin.ModelAdmin):
+    list_display = ("idempotency_key", "dossier", "round", "status", "attempts", "next_attempt_at",
+                    "cmr_reference", "delivered_at", "short_error")
+    list_filter = ("status", "round")
+    search_fields = ("idempotency_key", "cmr_reference", "last_error")
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in Transmission._meta.fields]
+    list_select_related = ("dossier",)
+    actions = ["retry"]
+
+    @admin.display(description=_("last error"))
+    def short_error(self, obj):
+        return (obj.last_error or "")[:120]
+
+    @admin.action(description=_("Retry the selected transmissions now"))
+    def retry(self, request, queryset):
+        count = 0
+        for pk in queryset.filter(status__in=[Transmission.Status.FAILED, Transmission.Status.PENDING]) \
+                .values_list("pk", flat=True):
+            services.retry_transmission(pk, by=request.user)
+            count += 1
+        self.message_user(request, ngettext("%d transmission queued again.", "%d transmissions queued again.",
+                                            count) % count)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -1,6 +1,7 @@
 """Tables of the CMR gateway. The outbox (``Transmission``) joins them with the dossier workflow."""
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import rules
@@ -42,3 +43,44 @@ class CmrEvent(models.Model):
 
     def __str__(self):
         return f"{self.cmr_reference} → {self.stage} ({self.event_id})"
+
+
+class Transmission(models.Model):
+    """The outbox: one certified round of one dossier to deliver to the back office, exactly once.
+
+    Written in the certification's transaction; sent by a Celery task queued on commit, and by the
+    periodic ``send_due_transmissions`` for any that are due or stuck. The idempotency key
+    (``<dossier reference>:<round>``) makes a resend safe: the back office answers a replay with the
+    first answer.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+
+    dossier = models.ForeignKey("dossiers.Dossier", on_delete=models.CASCADE, related_name="transmissions",
+                                verbose_name=_("dossier"))
+    round = models.PositiveSmallIntegerField(_("round"), default=1)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=80, unique=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING,
+                              db_index=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now, db_index=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    cmr_reference = models.CharField(_("CMR reference"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("transmission to the CMR")
+        verbose_name_plural = _("transmissions to the CMR")
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["dossier", "round"], name="one_transmission_per_round")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="cmr_transmission_due")]
+
+    def __str__(self):
+        return f"{self.idempotency_key} ({self.status})"

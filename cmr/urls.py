@@ -6,4 +6,6 @@ app_name = "cmr"
 
 urlpatterns = [
     path("callbacks/", views.callback, name="callback"),
+    path("transmissions/", views.transmissions, name="transmissions"),
+    path("transmissions/<int:pk>/retry/", views.retry, name="retry"),
 ]

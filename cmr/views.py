@@ -3,11 +3,18 @@
 import logging
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from . import rules, services
+from . import rules, selectors, services
+from .models import Transmission
 
 log = logging.getLogger("cmr.callbacks")
 
@@ -49,3 +56,27 @@ def callback(request):
     if outcome == services.DUPLICATE:
         log.info("CMR event %s already applied: ignored", event.event_id)
     return JsonResponse({"status": outcome, "event_id": event.event_id})
+
+
+@login_required
+def transmissions(request):
+    """``/cmr/transmissions/``: the failed (or other) transmissions, with a retry button."""
+    if not selectors.may_follow_transmissions(request.user):
+        raise Http404
+    status = request.GET.get("status", Transmission.Status.FAILED)
+    if status not in Transmission.Status.values:
+        status = Transmission.Status.FAILED
+    page = Paginator(selectors.transmissions(status), 50).get_page(request.GET.get("page"))
+    return render(request, "cmr/transmissions.html", {
+        "page": page, "status": status, "statuses": Transmission.Status.choices, "query": f"status={status}"})
+
+
+@login_required
+@require_POST
+def retry(request, pk):
+    if not selectors.may_follow_transmissions(request.user):
+        raise Http404
+    transmission = get_object_or_404(Transmission, pk=pk)
+    services.retry_transmission(transmission.pk, by=request.user)
+    messages.success(request, _("The transmission was queued again."))
+    return redirect(f"{reverse('cmr:transmissions')}?status={request.POST.get('status', 'failed')}")

@@ -365,6 +365,7 @@ def certify(user, dossier_id, *, on_behalf_of=None) -> Dossier:
         certification.slip_sha256 = hashlib.sha256(slip).hexdigest()
         certification.save(update_fields=["slip", "slip_sha256"])
         DocumentRequest.objects.filter(dossier=dossier, fulfilled_at=None).update(fulfilled_at=now)
+        from cmr.services import enqueue_transmission; enqueue_transmission(dossier, certification)  # noqa: E702, I001
         dossier.certified_by, dossier.certified_at = user, now
         return ["certified_by", "certified_at"]
 

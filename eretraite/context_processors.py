@@ -20,6 +20,7 @@ def navigation_for(user):
         items.append((_("Dossiers"), reverse("dossiers:list"), "list"))
     if user.role == User.Role.CMR_AGENT:
         items.append((_("Corrections"), reverse("affiliates:corrections"), "corrections"))
+        items.append((_("Transmissions"), reverse("cmr:transmissions"), "transmissions"))
     if user.role == User.Role.MANAGER:
         items.append((_("Team"), reverse("team"), "team"))
     if user.role == User.Role.PROVINCIAL_OFFICE:

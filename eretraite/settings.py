@@ -288,3 +288,18 @@ SIGNATURES_SEAL_P12_PASSWORD = env.str(
     "SIGNATURES_SEAL_P12_PASSWORD", default="" if PRODUCTION else "test-pki")
 SIGNATURES_TSA_URL = env.str("SIGNATURES_TSA_URL", default="")
 # --- end signatures ---
+
+# --- CMR outbox (cmr/services.py, cmr/tasks.py) ---------------------------------------------------
+# With no REDIS_URL, tasks run eagerly: a certified dossier is sent synchronously on commit, in the
+# certifying request; a failed send waits for `manage.py cmr_outbox` or the retry button.
+CMR_SEND_LEASE_MARGIN_SECONDS = env.float("CMR_SEND_LEASE_MARGIN_SECONDS", default=30.0)
+CMR_SWEEP_SECONDS = env.float("CMR_SWEEP_SECONDS", default=30.0)
+CMR_RECONCILE_SECONDS = env.float("CMR_RECONCILE_SECONDS", default=900.0)
+CMR_RECONCILE_QUIET_SECONDS = env.float("CMR_RECONCILE_QUIET_SECONDS", default=3600.0)
+CELERY_BEAT_SCHEDULE.update({
+    "cmr-send-due-transmissions": {"task": "cmr.send_due_transmissions", "schedule": CMR_SWEEP_SECONDS},
+    "cmr-reconcile": {"task": "cmr.reconcile", "schedule": CMR_RECONCILE_SECONDS},
+})
+# --- end of CMR outbox ----------------------------------------------------------------------------
+# --- CMR outbox: a dedicated queue for a test or a deployment sharing a Redis -----------------------
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default=CELERY_TASK_DEFAULT_QUEUE)

@@ -1,0 +1,166 @@
+"""The outbox's throughput: certified dossiers to CMR references, on real Celery workers and Redis.
+
+N dossiers (default 2,000; BENCH_CMR_DOSSIERS) of five 200 KB PDFs each. Measured from committed
+outbox rows (what certification leaves behind) to every transmission delivered, with one and with two
+worker processes (threads pool, 4 each) on a Redis server of the bench's own, against the real mock
+back office (no faults). Compared with a bare loop posting the same payloads to a fresh mock with one
+HTTP client. Target: one worker reaches at least 0.7 of the bare loop's rate.
+
+Run on the benchmark database (``eretraite_outbox_bench`` or DATABASE_URL's name): it is emptied of
+its dossiers first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eretraite.settings")
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.files.base import ContentFile  # noqa: E402
+from django.core.files.storage import default_storage  # noqa: E402
+
+from bench.common import ensure_database  # noqa: E402
+
+TARGET_RATIO = 0.7
+PDF_BYTES = 200 * 1024
+DOCUMENTS = 5
+
+
+def _fixtures(count):
+    from cmr.models import Transmission
+    from dossiers.models import Certification, ChecklistItem, Document, Dossier, DossierKind
+    from tests.affiliates.factories import AffiliateFactory
+    from tests.factories import ManagerFactory
+
+    Transmission.objects.all().delete()
+    Certification.objects.all().delete()
+    Document.objects.all().delete()
+    Dossier.objects.all().delete()
+    manager = ManagerFactory()
+    kind = DossierKind.objects.get(code="age_limit")
+    items = list(ChecklistItem.objects.filter(kind=kind).order_by("order")[:DOCUMENTS])
+    files = []
+    for i, item in enumerate(items):
+        content = b"%PDF-1.7\n" + os.urandom(PDF_BYTES - 9)
+        digest = hashlib.sha256(content).hexdigest()
+        files.append((item, default_storage.save(f"bench-cmr/{digest}.pdf", ContentFile(content)), digest,
+                      len(content), i))
+    affiliates = [AffiliateFactory(collectivity=manager.collectivity) for _ in range(count)]
+    dossiers = Dossier.objects.bulk_create([
+        Dossier(kind=kind, affiliate=a, collectivity=a.collectivity, created_by=manager, state="certified")
+        for a in affiliates])
+    Document.objects.bulk_create([
+        Document(dossier=d, item=item, file=name, original_name=f"{item.code}.pdf", size=size, sha256=digest,
+                 round=1, uploaded_by=manager, verdict="OK")
+        for d in dossiers for item, name, digest, size, _i in files])
+    return dossiers
+
+
+def _reset(dossiers):
+    from cmr.models import Transmission
+    from cmr.services import idempotency_key
+    from dossiers.models import Dossier
+
+    Transmission.objects.all().delete()
+    Dossier.objects.filter(pk__in=[d.pk for d in dossiers]).update(state="certified", cmr_reference="")
+    Transmission.objects.bulk_create([
+        Transmission(dossier=d, round=1, idempotency_key=idempotency_key(d, 1)) for d in dossiers])
+    return list(Transmission.objects.values_list("pk", flat=True))
+
+
+def _run_workers(workers, dossiers, tmp):
+    from celery import Celery
+
+    from cmr.models import Transmission
+    from tests.cmr.test_outbox_faults import QUEUE, OwnRedis, start_worker
+    from tests.cmr_mock import MockCmr
+
+    pks = _reset(dossiers)
+    redis = OwnRedis().start()
+    mock = MockCmr(Path(tempfile.mkdtemp(dir=tmp))).start()
+    procs = [start_worker(redis, mock, settings.MEDIA_ROOT, tmp, f"bench{workers}-{i}", beat=False)
+             for i in range(workers)]
+    try:
+        time.sleep(3)  # workers ready
+        producer = Celery("bench-cmr", broker=redis.url)
+        start = time.perf_counter()
+        for pk in pks:
+            producer.send_task("cmr.send_transmission", args=(pk,), queue=QUEUE)
+        while Transmission.objects.filter(status="delivered").count() < len(pks):
+            time.sleep(0.2)
+            if time.perf_counter() - start > 3600:
+                raise RuntimeError("the outbox did not finish within an hour")
+        seconds = time.perf_counter() - start
+        assert mock.stats()["distinct_portal_dossiers"] == len(pks)
+        return len(pks) / seconds
+    finally:
+        for proc, log in procs:
+            proc.terminate()
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            log.close()
+        mock.stop()
+        redis.stop()
+
+
+def _bare_loop(dossiers, tmp):
+    import requests
+
+    from cmr.models import Transmission
+    from cmr.services import build_delivery
+    from tests.cmr_mock import MockCmr
+
+    _reset(dossiers)
+    payloads = [(t.idempotency_key, *build_delivery(t)) for t in Transmission.objects.select_related(
+        "dossier", "dossier__kind", "dossier__affiliate", "dossier__collectivity")]
+    mock = MockCmr(Path(tempfile.mkdtemp(dir=tmp))).start()
+    try:
+        session = requests.Session()
+        start = time.perf_counter()
+        for key, manifest, files in payloads:
+            parts = [("manifest", (None, json.dumps(manifest), "application/json"))]
+            parts += [("file", (name, content, "application/pdf")) for name, content in files]
+            session.post(f"{mock.base_url}/dossiers", files=parts, headers={"Idempotency-Key": key},
+                         timeout=30).raise_for_status()
+        seconds = time.perf_counter() - start
+        return len(payloads) / seconds
+    finally:
+        mock.stop()
+
+
+def run() -> dict:
+    ensure_database()
+    count = int(os.environ.get("BENCH_CMR_DOSSIERS", "2000"))
+    tmp = Path(tempfile.mkdtemp(prefix="bench-cmr-"))
+    dossiers = _fixtures(count)
+    bare = _bare_loop(dossiers, tmp)
+    one = _run_workers(1, dossiers, tmp)
+    two = _run_workers(2, dossiers, tmp)
+    figures = {
+        "dossiers": count, "pdfs_per_dossier": DOCUMENTS, "pdf_kb": PDF_BYTES // 1024,
+        "bare_loop_dossiers_per_s": round(bare, 1),
+        "one_worker_dossiers_per_s": round(one, 1),
+        "two_workers_dossiers_per_s": round(two, 1),
+        "one_worker_ratio": round(one / bare, 2),
+        "two_workers_ratio": round(two / bare, 2),
+        "target_ratio": TARGET_RATIO,
+    }
+    figures["targets_met"] = figures["one_worker_ratio"] >= TARGET_RATIO
+    print(figures)
+    return figures
+
+
+if __name__ == "__main__":
+    run()
