@@ -5,6 +5,7 @@ API and the CMR callbacks all call these functions, so they never disagree.
 """
 
 import hashlib
+import logging
 import uuid
 from datetime import date
 
@@ -26,6 +27,8 @@ from signatures.services import Code, verify_pdf
 from . import selectors
 from .models import Certification, ChecklistItem, Document, DocumentRequest, Dossier, DossierKind, Event
 from .workflow import EDITABLE, STAGE_TRANSITION, TRANSITIONS, Actor, State
+
+log = logging.getLogger(__name__)
 
 
 class DossierError(Exception):
@@ -323,9 +326,14 @@ def apply_transition(dossier_id, name, *, by, reason="", data=None, on_behalf_of
 
 
 def _notify(dossier_id, event_id):
+    """Queue the e-mails; a broker outage never undoes or fails the act they report."""
     from .tasks import notify_stage_change
 
-    notify_stage_change.delay(dossier_id, event_id)
+    try:
+        notify_stage_change.delay(dossier_id, event_id)
+    except Exception:
+        log.warning("Dossier %s: could not queue the notification of event %s", dossier_id, event_id,
+                    exc_info=True)
 
 
 def submit(user, dossier_id, **kw):

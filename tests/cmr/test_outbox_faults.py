@@ -141,7 +141,7 @@ def run_fault_scenario(*, workers, officers, affiliate, signed_pdf, cmr_mock_fac
         faults={"error_rate": 0.3, "timeout_rate": 0.1, "timeout_seconds": 2.5, "duplicate_callbacks": 1,
                 "seed": 6})
     settings.CMR_BASE_URL = mock.base_url
-    producer = Celery("outbox-fault-producer", broker=redis.url)
+    producer = Celery("outbox-fault-producer", broker=redis.url, set_as_current=False)
     producer.conf.broker_connection_retry_on_startup = False
 
     def queue(pk, countdown=None):  # the portal's on-commit send, to the test's own Redis
