@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -53,6 +54,11 @@ def _event(dossier, action, *, by=None, text="", data=None, from_state="", to_st
         actor_repr=str(by) if by is not None else str(_("the CMR")), text=text, data=data or {},
         from_state=from_state, to_state=to_state, on_behalf_of=on_behalf_of, cmr_event_id=cmr_event_id,
     )
+
+
+def _scoped(user, dossier_id) -> Dossier:
+    """The dossier if ``user`` may see it; 404 otherwise (never 403, never its data)."""
+    return get_object_or_404(selectors.dossiers_for(user), pk=dossier_id)
 
 
 def _require(user, capability):
@@ -104,11 +110,7 @@ def opening_problems(affiliate: Affiliate, kind: DossierKind, *, parent: Dossier
 
 def open_dossier(user, *, affiliate_id, kind_code, parent_id=None, on_behalf_of=None) -> Dossier:
     _require(user, "prepare_dossiers")
-    affiliate = affiliates_for(user).filter(pk=affiliate_id).select_related("collectivity").first()
-    if affiliate is None:
-        from django.http import Http404
-
-        raise Http404
+    affiliate = get_object_or_404(affiliates_for(user).select_related("collectivity"), pk=affiliate_id)
     kind = DossierKind.objects.filter(code=kind_code).first()
     if kind is None:
         raise DossierError(_("Unknown kind of dossier."), code="unknown_kind")
@@ -155,11 +157,7 @@ def add_document(user, dossier_id, *, item_code, data: bytes, filename: str, mem
     Returns ``(document or None, report)``: the report says why a file was refused.
     """
     _require(user, "prepare_dossiers")
-    dossier = selectors.dossiers_for(user).filter(pk=dossier_id).first()
-    if dossier is None:
-        from django.http import Http404
-
-        raise Http404
+    dossier = _scoped(user, dossier_id)
     if dossier.state not in EDITABLE:
         raise DossierError(_("Documents can be added only to a draft, or when the CMR asks for them."),
                            code="not_editable")
@@ -206,12 +204,8 @@ def add_document(user, dossier_id, *, item_code, data: bytes, filename: str, mem
 def remove_document(user, document_id, *, on_behalf_of=None):
     _require(user, "prepare_dossiers")
     with transaction.atomic():
-        document = Document.objects.select_for_update().select_related("dossier", "item").filter(
-            pk=document_id, dossier__collectivity__in=visible_collectivities(user)).first()
-        if document is None:
-            from django.http import Http404
-
-            raise Http404
+        document = get_object_or_404(Document.objects.select_for_update().select_related("dossier", "item").filter(
+            dossier__collectivity__in=visible_collectivities(user)), pk=document_id)
         dossier = document.dossier
         if dossier.state not in EDITABLE or document.round != dossier.round:
             raise DossierError(_("This document was already certified; it can no longer be removed."),
@@ -337,21 +331,14 @@ def _notify(dossier_id, event_id):
 
 
 def submit(user, dossier_id, **kw):
-    dossier = selectors.dossiers_for(user).filter(pk=dossier_id).first()
-    if dossier is None:
-        from django.http import Http404
-
-        raise Http404
+    dossier = _scoped(user, dossier_id)
     name = "submit_supplement" if dossier.state == State.DOCUMENTS_REQUESTED else "submit"
     return apply_transition(dossier.pk, name, by=user, **kw)
 
 
 def certify(user, dossier_id, *, on_behalf_of=None) -> Dossier:
     """Certify: completeness checked, the transmittal slip sealed, the dossier ready to leave."""
-    if not selectors.dossiers_for(user).filter(pk=dossier_id).exists():
-        from django.http import Http404
-
-        raise Http404
+    _scoped(user, dossier_id)
 
     def record(dossier):
         now = timezone.now()
@@ -416,11 +403,7 @@ def request_documents(user, dossier_id, *, item_codes, text) -> Dossier:
 
 
 def add_observation(user, dossier_id, text, *, on_behalf_of=None) -> Event:
-    dossier = selectors.dossiers_for(user).filter(pk=dossier_id).first()
-    if dossier is None:
-        from django.http import Http404
-
-        raise Http404
+    dossier = _scoped(user, dossier_id)
     text = (text or "").strip()
     if not text:
         raise DossierError(_("Write the observation."), code="empty")
@@ -471,11 +454,7 @@ def apply_cmr_stage(*, portal_dossier_id, stage, event_id, cmr_reference="", det
 def assign_to_me(user, dossier_id) -> Dossier:
     """Take a dossier in hand: it shows as the user's in the portfolio."""
     _require(user, "prepare_dossiers")
-    dossier = selectors.dossiers_for(user).filter(pk=dossier_id).first()
-    if dossier is None:
-        from django.http import Http404
-
-        raise Http404
+    dossier = _scoped(user, dossier_id)
     with transaction.atomic():
         Dossier.objects.filter(pk=dossier.pk).update(assigned_to=user)
         _event(dossier, "assigned", by=user)
