@@ -195,7 +195,8 @@ def add_document(user, dossier_id, *, item_code, data: bytes, filename: str, mem
         document.file.save(f"{digest}.pdf", ContentFile(data), save=False)
         document.save()
         _event(dossier, "document_replaced" if replaced else "document_added", by=user, on_behalf_of=on_behalf_of,
-               text=item.label_fr, data={"item": item.code, "sha256": digest, "file": document.original_name})
+               data={"item": item.code, "label_fr": item.label_fr, "label_ar": item.label_ar, "sha256": digest,
+                     "file": document.original_name})
         record_audit("dossier.document_added", actor=user, target=dossier, collectivity=dossier.collectivity,
                      on_behalf_of=on_behalf_of, data={"item": item.code, "sha256": digest})
     return document, report
@@ -212,8 +213,9 @@ def remove_document(user, document_id, *, on_behalf_of=None):
                                code="not_editable")
         document.file.delete(save=False)
         document.delete()
-        _event(dossier, "document_removed", by=user, on_behalf_of=on_behalf_of, text=document.item.label_fr,
-               data={"item": document.item.code, "sha256": document.sha256})
+        _event(dossier, "document_removed", by=user, on_behalf_of=on_behalf_of,
+               data={"item": document.item.code, "label_fr": document.item.label_fr,
+                     "label_ar": document.item.label_ar, "sha256": document.sha256})
         record_audit("dossier.document_removed", actor=user, target=dossier, collectivity=dossier.collectivity,
                      on_behalf_of=on_behalf_of, data={"sha256": document.sha256})
 

@@ -4,6 +4,7 @@ after the page, so the situation page keeps its own fixed query count)."""
 from django import template
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from ..workflow import TRANSITIONS, State
@@ -29,6 +30,16 @@ def event_label(action):
     if action in TRANSITIONS:
         return TRANSITIONS[action].label
     return _EVENT_LABELS.get(action, action)
+
+
+@register.filter
+def event_detail(event):
+    """What the timeline says under an event, in the reader's language: the checklist item of a
+    document event, or the text (a reason, an observation; a CMR stage code alone adds nothing)."""
+    data = event.data or {}
+    if "label_fr" in data:
+        return data.get("label_ar") if (get_language() or "").startswith("ar") else data.get("label_fr")
+    return "" if event.text == event.to_state else event.text
 
 
 @register.filter

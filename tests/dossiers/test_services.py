@@ -238,3 +238,14 @@ class TestWorkflow:
         assert selectors.dossiers_for(officers[0]).count() == 1
 
 
+
+
+def test_timeline_names_documents_in_the_readers_language(officers, affiliate, signed_pdf, client):
+    dossier = open_(officers[1], affiliate)
+    fill(officers[1], dossier, signed_pdf, ["rib"])
+    client.force_login(officers[1])
+    arabic = client.get(f"/dossiers/{dossier.pk}/", HTTP_ACCEPT_LANGUAGE="ar").content.decode()
+    french = client.get(f"/dossiers/{dossier.pk}/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    timeline = arabic.split('data-testid="timeline"')[1].split("</ol>")[0]
+    assert "شهادة التعريف البنكي" in timeline and "Attestation de RIB" not in timeline
+    assert "Attestation de RIB" in french.split('data-testid="timeline"')[1].split("</ol>")[0]
