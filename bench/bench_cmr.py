@@ -34,19 +34,24 @@ from bench.common import ensure_database  # noqa: E402
 TARGET_RATIO = 0.7
 PDF_BYTES = 200 * 1024
 DOCUMENTS = 5
+POOL = os.environ.get("BENCH_CMR_POOL", "threads")
+CONCURRENCY = int(os.environ.get("BENCH_CMR_CONCURRENCY", "4"))
 
 
 def _fixtures(count):
     from cmr.models import Transmission
     from dossiers.models import Certification, ChecklistItem, Document, Dossier, DossierKind
     from tests.affiliates.factories import AffiliateFactory
-    from tests.factories import ManagerFactory
+    from accounts.models import User
+    from tests.factories import ManagerFactory, commune
 
     Transmission.objects.all().delete()
     Certification.objects.all().delete()
     Document.objects.all().delete()
     Dossier.objects.all().delete()
-    manager = ManagerFactory()
+    _continue_sequences()
+    manager = User.objects.filter(role=User.Role.MANAGER, collectivity=commune(), is_active=True).first() \
+        or ManagerFactory()
     kind = DossierKind.objects.get(code="age_limit")
     items = list(ChecklistItem.objects.filter(kind=kind).order_by("order")[:DOCUMENTS])
     files = []
@@ -64,6 +69,20 @@ def _fixtures(count):
                  round=1, uploaded_by=manager, verdict="OK")
         for d in dossiers for item, name, digest, size, _i in files])
     return dossiers
+
+
+def _continue_sequences():
+    """Start the factories after the rows an earlier run left, so the bench can run again."""
+    from affiliates.models import Affiliate
+    from accounts.models import User
+    from tests.affiliates.factories import AffiliateFactory
+    from tests.factories import UserFactory
+
+    users = User.objects.filter(username__regex=r"^T[0-9]{6}$").order_by("-username").first()
+    UserFactory.reset_sequence(int(users.username[1:]) + 1 if users else 0)
+    last = (Affiliate.objects.filter(affiliation_number__gte="900000000", affiliation_number__lt="999999999")
+            .order_by("-affiliation_number").values_list("affiliation_number", flat=True).first())
+    AffiliateFactory.reset_sequence(int(last) - 900000000 + 1 if last else 0)
 
 
 def _reset(dossiers):
@@ -88,7 +107,8 @@ def _run_workers(workers, dossiers, tmp):
     pks = _reset(dossiers)
     redis = OwnRedis().start()
     mock = MockCmr(Path(tempfile.mkdtemp(dir=tmp))).start()
-    procs = [start_worker(redis, mock, settings.MEDIA_ROOT, tmp, f"bench{workers}-{i}", beat=False)
+    procs = [start_worker(redis, mock, settings.MEDIA_ROOT, tmp, f"bench{workers}-{i}", beat=False,
+                          pool=POOL, concurrency=CONCURRENCY)
              for i in range(workers)]
     try:
         time.sleep(3)  # workers ready

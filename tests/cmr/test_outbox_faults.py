@@ -84,7 +84,7 @@ class OwnRedis:
         return self.start()
 
 
-def start_worker(redis, mock, media_root, log_dir, name, *, beat):
+def start_worker(redis, mock, media_root, log_dir, name, *, beat, pool="threads", concurrency=4):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CMR_", "CELERY_"))}
     db = connection.settings_dict
     env.update({
@@ -97,7 +97,7 @@ def start_worker(redis, mock, media_root, log_dir, name, *, beat):
     })
     if db.get("PASSWORD"):
         env["DATABASE_URL"] = env["DATABASE_URL"].replace(f"{db['USER']}@", f"{db['USER']}:{db['PASSWORD']}@")
-    args = [sys.executable, "-m", "celery", "-A", "eretraite", "worker", "--pool", "threads", "--concurrency", "4",
+    args = [sys.executable, "-m", "celery", "-A", "eretraite", "worker", "--pool", pool, "--concurrency", str(concurrency),
             "-Q", QUEUE, "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--loglevel", "INFO"]
     if beat:
         args += ["-B", "-s", str(Path(log_dir) / f"beat-{name}")]
