@@ -24,7 +24,16 @@ from .selectors import get_subaccount
 def record_audit(action: str, *, actor=None, target=None, collectivity=None, on_behalf_of=None,
                  data=None, ip=None) -> AuditEvent:
     """Append one event to the audit log. Call it inside the transaction of the act it records."""
-    return AuditEvent.objects.create(
+    event = audit_event(action, actor=actor, target=target, collectivity=collectivity, on_behalf_of=on_behalf_of,
+                        data=data, ip=ip)
+    event.save()
+    return event
+
+
+def audit_event(action: str, *, actor=None, target=None, collectivity=None, on_behalf_of=None, data=None,
+                ip=None) -> AuditEvent:
+    """An audit log row, not saved yet (for ``bulk_create`` of many acts taken together)."""
+    return AuditEvent(
         action=action,
         actor=actor if getattr(actor, "pk", None) else None,
         actor_repr=(str(actor)[:200] if actor is not None else "system"),

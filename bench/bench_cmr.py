@@ -28,6 +28,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.core.files.base import ContentFile  # noqa: E402
 from django.core.files.storage import default_storage  # noqa: E402
+from django.db import connection  # noqa: E402
 
 from bench.common import ensure_database  # noqa: E402
 
@@ -39,10 +40,10 @@ CONCURRENCY = int(os.environ.get("BENCH_CMR_CONCURRENCY", "4"))
 
 
 def _fixtures(count):
+    from accounts.models import User
     from cmr.models import Transmission
     from dossiers.models import Certification, ChecklistItem, Document, Dossier, DossierKind
     from tests.affiliates.factories import AffiliateFactory
-    from accounts.models import User
     from tests.factories import ManagerFactory, commune
 
     Transmission.objects.all().delete()
@@ -73,8 +74,8 @@ def _fixtures(count):
 
 def _continue_sequences():
     """Start the factories after the rows an earlier run left, so the bench can run again."""
-    from affiliates.models import Affiliate
     from accounts.models import User
+    from affiliates.models import Affiliate
     from tests.affiliates.factories import AffiliateFactory
     from tests.factories import UserFactory
 
@@ -94,6 +95,8 @@ def _reset(dossiers):
     Dossier.objects.filter(pk__in=[d.pk for d in dossiers]).update(state="certified", cmr_reference="")
     Transmission.objects.bulk_create([
         Transmission(dossier=d, round=1, idempotency_key=idempotency_key(d, 1)) for d in dossiers])
+    with connection.cursor() as cursor:  # as autovacuum keeps a live table: not the previous run's dead rows
+        cursor.execute("VACUUM ANALYZE cmr_transmission, dossiers_dossier")
     return list(Transmission.objects.values_list("pk", flat=True))
 
 

@@ -80,7 +80,9 @@ class Transmission(models.Model):
         verbose_name_plural = _("transmissions to the CMR")
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["dossier", "round"], name="one_transmission_per_round")]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="cmr_transmission_due")]
+        # The rows still to send, only: the claim's index stays small however many were delivered.
+        indexes = [models.Index(fields=["next_attempt_at"], name="cmr_transmission_open",
+                                condition=models.Q(status__in=["pending", "sending"]))]
 
     def __str__(self):
         return f"{self.idempotency_key} ({self.status})"

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from . import rules
@@ -180,6 +182,7 @@ def _queue(pk, countdown=None):
 
 
 def lease_seconds() -> float:
+    """How long one send may take before its row is presumed abandoned (timeouts and a margin)."""
     return settings.CMR_CONNECT_TIMEOUT + settings.CMR_READ_TIMEOUT + settings.CMR_SEND_LEASE_MARGIN_SECONDS
 
 
@@ -194,40 +197,77 @@ def _claimable(now):
         status=Transmission.Status.SENDING, locked_until__lt=now)
 
 
-def claim(pk) -> Transmission | None:
-    """Take the row for this worker, or None if another worker holds it, it is not due, or done."""
+def claim_batch(first=None, *, limit=None) -> list[Transmission]:
+    """Take up to ``limit`` claimable rows for this worker (``first`` before the others, if claimable).
+
+    ``SELECT ... FOR UPDATE SKIP LOCKED``: two workers never take the same row. The lease covers the
+    whole batch; a worker that dies mid-batch leaves rows the sweep takes again when it ends.
+    """
+    limit = limit or settings.CMR_SEND_BATCH
     now = timezone.now()
     with transaction.atomic():
-        transmission = (Transmission.objects.select_for_update(skip_locked=True)
-                        .filter(_claimable(now), pk=pk).first())
-        if transmission is None:
-            return None
-        transmission.status = Transmission.Status.SENDING
-        transmission.claimed_at = now
-        transmission.locked_until = now + timedelta(seconds=lease_seconds())
-        transmission.attempts += 1
-        transmission.save(update_fields=["status", "claimed_at", "locked_until", "attempts"])
-    return transmission
+        pks = list(Transmission.objects.select_for_update(skip_locked=True).filter(_claimable(now))
+                   .order_by(Case(When(pk=first or 0, then=Value(0)), default=Value(1)), "next_attempt_at", "pk")
+                   .values_list("pk", flat=True)[:limit])
+        if not pks:
+            return []
+        # the rows are sent one after the other: the last may end when every send before it timed out
+        locked_until = now + timedelta(seconds=settings.CMR_SEND_LEASE_MARGIN_SECONDS + len(pks) * (
+            settings.CMR_CONNECT_TIMEOUT + settings.CMR_READ_TIMEOUT))
+        Transmission.objects.filter(pk__in=pks).update(status=Transmission.Status.SENDING, claimed_at=now,
+                                                       locked_until=locked_until, attempts=F("attempts") + 1)
+    rows = Transmission.objects.select_related(
+        "dossier", "dossier__kind", "dossier__affiliate", "dossier__collectivity").in_bulk(pks)
+    return [rows[pk] for pk in pks]
+
+
+def build_deliveries(transmissions) -> dict[int, tuple[dict, list[tuple[str, bytes]]] | Exception]:
+    """Each transmission's manifest and PDFs (its round's documents with SHA-256, then the transmittal
+    slip), read in three queries for the lot; a transmission that cannot be built maps to its error."""
+    from dossiers.models import Certification, Document
+
+    rounds = Q()
+    for t in transmissions:
+        rounds |= Q(dossier_id=t.dossier_id, round=t.round)
+    documents, slips, first_references = {}, {}, {}
+    for document in Document.objects.filter(rounds).select_related("item").order_by("pk"):
+        documents.setdefault((document.dossier_id, document.round), []).append(document)
+    for certification in Certification.objects.filter(rounds).exclude(slip=""):
+        slips[(certification.dossier_id, certification.round)] = certification
+    later = [t.dossier_id for t in transmissions if t.round > 1]
+    if later:
+        first_references = dict(Transmission.objects.filter(dossier_id__in=later, round=1)
+                                .values_list("dossier_id", "cmr_reference"))
+    out = {}
+    for t in transmissions:
+        try:
+            out[t.pk] = _delivery(t, documents.get((t.dossier_id, t.round), []), slips.get((t.dossier_id, t.round)),
+                                  first_references.get(t.dossier_id))
+        except (_NotReady, OSError, ValueError) as exc:
+            out[t.pk] = exc
+    return out
 
 
 def build_delivery(transmission) -> tuple[dict, list[tuple[str, bytes]]]:
-    """The manifest and PDFs of one round: its documents (with SHA-256) and the transmittal slip."""
-    from dossiers.models import Certification
+    """One transmission's manifest and PDFs (raises what ``build_deliveries`` maps)."""
+    result = build_deliveries([transmission])[transmission.pk]
+    if isinstance(result, Exception):
+        raise result
+    return result
 
+
+def _delivery(transmission, documents, certification, first_reference):
     dossier = transmission.dossier
     docs = []
-    for i, document in enumerate(dossier.documents.filter(round=transmission.round)
-                                 .select_related("item").order_by("pk"), start=1):
+    for i, document in enumerate(documents, start=1):
         with document.file.open("rb") as fh:
             docs.append((f"{i:02d}-{document.item.code}.pdf", document.item.code, fh.read()))
-    certification = Certification.objects.filter(dossier=dossier, round=transmission.round).first()
-    if certification is not None and certification.slip:
+    if certification is not None:
         with certification.slip.open("rb") as fh:
             docs.append((f"{len(docs) + 1:02d}-transmittal_slip.pdf", "transmittal_slip", fh.read()))
     supplement_to = None
     if transmission.round > 1:
-        supplement_to = dossier.cmr_reference or (
-            Transmission.objects.filter(dossier=dossier, round=1).values_list("cmr_reference", flat=True).first())
+        supplement_to = dossier.cmr_reference or first_reference
         if not supplement_to:
             raise _NotReady("the first round has no CMR reference yet")
     affiliate = dossier.affiliate
@@ -243,81 +283,135 @@ class _NotReady(Exception):
     pass
 
 
-def send_transmission(pk, *, client=None) -> str:
-    """Claim and send one transmission; ``SENT``, ``RETRY``, ``FAILED`` or ``SKIPPED``."""
+@dataclass
+class _Outcome:
+    reference: str = ""
+    error: str = ""
+    retryable: bool = False
+    counts: bool = True  # a "not ready yet" wait does not use up an attempt
+    claimed_at: object = None
+
+
+def send_transmissions(first=None, *, client=None, limit=None) -> dict[int, str]:
+    """Claim a batch of due transmissions and send each; then record the outcomes together.
+
+    With ``first`` (the task queued by a certification), only if that one is still due, and it leads
+    the batch; without, any due ones (the sweep). Returns ``{pk: SENT | RETRY | FAILED}``; ``first`` is
+    absent if another worker holds it, it is not due, or it is done (``SKIPPED``)."""
+    if first is not None and (first in _in_flight or not Transmission.objects.filter(
+            _claimable(timezone.now()), pk=first).exists()):
+        return {}  # in a batch of this process, or taken or done: no locking transaction
+    batch = claim_batch(first, limit=limit)
+    if not batch:
+        return {}
+    pks = {t.pk for t in batch}
+    with _in_flight_lock:
+        _in_flight.update(pks)
+    try:
+        return _send(batch, client)
+    finally:
+        with _in_flight_lock:
+            _in_flight.difference_update(pks)
+
+
+# The rows this process's batches hold right now: a task queued for one of them (a burst of
+# certifications queues one task each) returns at once instead of reading the database.
+_in_flight: set[int] = set()
+_in_flight_lock = threading.Lock()
+
+
+def _send(batch, client) -> dict[int, str]:
     from .client import CmrError, get_client
 
-    transmission = claim(pk)
-    if transmission is None:
-        return SKIPPED
-    transmission = Transmission.objects.select_related(
-        "dossier", "dossier__kind", "dossier__affiliate", "dossier__collectivity").get(pk=transmission.pk)
-    try:
-        manifest, files = build_delivery(transmission)
-        receipt = (client or get_client()).send_dossier(
-            idempotency_key=transmission.idempotency_key, manifest=manifest, files=files)
-    except _NotReady as exc:
-        return _record_failure(transmission, str(exc), retryable=True, count=False)
-    except CmrError as exc:
-        return _record_failure(transmission, str(exc), retryable=exc.retryable)
-    except (OSError, ValueError) as exc:  # a missing file: staff must look
-        return _record_failure(transmission, f"{type(exc).__name__}: {exc}", retryable=False)
-    _record_delivery(transmission, receipt.reference)
-    return SENT
-
-
-def _record_delivery(transmission, reference):
-    from dossiers.models import Dossier
-    from dossiers.services import apply_transition
-
-    now = timezone.now()
-    with transaction.atomic():
-        row = Transmission.objects.select_for_update().get(pk=transmission.pk)
-        if row.status == Transmission.Status.DELIVERED:
-            return
-        row.status = Transmission.Status.DELIVERED
-        row.cmr_reference = reference
-        row.delivered_at = now
-        row.locked_until = None
-        row.last_error = ""
-        row.save(update_fields=["status", "cmr_reference", "delivered_at", "locked_until", "last_error"])
-        dossier = Dossier.objects.select_for_update().get(pk=row.dossier_id)
-        if row.round == 1 and not dossier.cmr_reference:
-            Dossier.objects.filter(pk=dossier.pk).update(cmr_reference=reference)
-        if dossier.state == "certified":
-            apply_transition(dossier.pk, "transmit", by=None, data={"cmr_reference": reference,
-                                                                    "round": row.round})
-    log.info("CMR transmission %s delivered: %s", transmission.idempotency_key, reference)
-
-
-def _record_failure(transmission, error, *, retryable, count=True) -> str:
-    now = timezone.now()
-    with transaction.atomic():
-        row = Transmission.objects.select_for_update().get(pk=transmission.pk)
-        if row.status == Transmission.Status.DELIVERED:
-            return SENT
-        row.last_error = error[:4000]
-        row.locked_until = None
-        if not count:
-            row.attempts = max(row.attempts - 1, 0)
-        if retryable and row.attempts < settings.CMR_SEND_MAX_ATTEMPTS:
-            row.status = Transmission.Status.PENDING
-            delay = backoff_seconds(row.attempts)
-            row.next_attempt_at = now + timedelta(seconds=delay)
-            outcome = RETRY
+    client = client or get_client()
+    outcomes = {}
+    for transmission, delivery in zip(batch, build_deliveries(batch).values(), strict=True):
+        if isinstance(delivery, _NotReady):
+            outcomes[transmission.pk] = _Outcome(error=str(delivery), retryable=True, counts=False)
+        elif isinstance(delivery, Exception):  # a missing or unreadable file: staff must look
+            outcomes[transmission.pk] = _Outcome(error=f"{type(delivery).__name__}: {delivery}")
         else:
-            row.status = Transmission.Status.FAILED
-            delay = None
-            outcome = FAILED
-        row.save(update_fields=["last_error", "locked_until", "attempts", "status", "next_attempt_at"])
-    if outcome == RETRY:
+            try:
+                receipt = client.send_dossier(idempotency_key=transmission.idempotency_key,
+                                              manifest=delivery[0], files=delivery[1])
+            except CmrError as exc:
+                outcomes[transmission.pk] = _Outcome(error=str(exc), retryable=exc.retryable)
+            else:
+                outcomes[transmission.pk] = _Outcome(reference=receipt.reference)
+    for transmission in batch:
+        outcomes[transmission.pk].claimed_at = transmission.claimed_at
+    return _record_outcomes(outcomes)
+
+
+def send_transmission(pk, *, client=None) -> str:
+    """Claim and send one transmission (and whatever else is due with it): its outcome, or ``SKIPPED``."""
+    return send_transmissions(pk, client=client).get(pk, SKIPPED)
+
+
+def _record_outcomes(outcomes: dict[int, _Outcome]) -> dict[int, str]:
+    """Record a batch's deliveries and failures in one transaction; a row already delivered (by a
+    replay elsewhere) stays as it is. Deliveries move their dossiers to "transmitted" together."""
+    from dossiers.models import Dossier
+    from dossiers.services import apply_transition_many
+
+    now = timezone.now()
+    results, retries, delivered = {}, [], []
+    with transaction.atomic():
+        for row in Transmission.objects.select_for_update().filter(pk__in=list(outcomes)).order_by("pk"):
+            outcome = outcomes[row.pk]
+            if row.status == Transmission.Status.DELIVERED:  # a replay elsewhere got there first
+                results[row.pk] = SENT
+            elif outcome.reference:
+                row.cmr_reference = outcome.reference
+                delivered.append(row)
+                results[row.pk] = SENT
+            elif row.claimed_at != outcome.claimed_at:  # our lease ran out and another worker took it
+                results[row.pk] = SKIPPED
+            else:
+                results[row.pk] = _record_failure(row, outcome, now, retries)
+        if delivered:
+            Transmission.objects.filter(pk__in=[row.pk for row in delivered]).update(
+                status=Transmission.Status.DELIVERED, delivered_at=now, locked_until=None, last_error="",
+                cmr_reference=_by_pk({row.pk: row.cmr_reference for row in delivered}, "cmr_reference"))
+            firsts = {row.dossier_id: row.cmr_reference for row in delivered if row.round == 1}
+            if firsts:
+                Dossier.objects.filter(pk__in=list(firsts), cmr_reference="").update(
+                    cmr_reference=_by_pk(firsts, "cmr_reference"))
+            apply_transition_many([row.dossier_id for row in delivered], "transmit", by=None, data={
+                row.dossier_id: {"cmr_reference": row.cmr_reference, "round": row.round} for row in delivered})
+    for row in delivered:
+        log.info("CMR transmission %s delivered: %s", row.idempotency_key, row.cmr_reference)
+    for row, delay in retries:
         log.warning("CMR transmission %s: attempt %s failed (%s); next in %.1f s",
-                    row.idempotency_key, row.attempts, error, delay)
+                    row.idempotency_key, row.attempts, row.last_error, delay)
         if not settings.CELERY_TASK_ALWAYS_EAGER:  # eager mode: the sweep (or staff) retries
-            transaction.on_commit(lambda: _queue(row.pk, countdown=delay))
+            transaction.on_commit(lambda pk=row.pk, delay=delay: _queue(pk, countdown=delay))
+    return results
+
+
+def _by_pk(values: dict, field: str):
+    """A CASE giving each row (by pk) its own value, for one UPDATE over many rows."""
+    return Case(*[When(pk=pk, then=Value(value)) for pk, value in values.items()], default=F(field))
+
+
+def _record_failure(row, outcome, now, retries) -> str:
+    row.last_error = outcome.error[:4000]
+    row.locked_until = None
+    if not outcome.counts:
+        row.attempts = max(row.attempts - 1, 0)
+    if outcome.retryable and row.attempts < settings.CMR_SEND_MAX_ATTEMPTS:
+        row.status = Transmission.Status.PENDING
+        delay = backoff_seconds(row.attempts)
+        row.next_attempt_at = now + timedelta(seconds=delay)
+        retries.append((row, delay))
+        result = RETRY
     else:
-        log.error("CMR transmission %s failed after %s attempt(s): %s", row.idempotency_key, row.attempts, error)
-    return outcome
+        row.status = Transmission.Status.FAILED
+        result = FAILED
+        log.error("CMR transmission %s failed after %s attempt(s): %s", row.idempotency_key, row.attempts,
+                  outcome.error)
+    row.save(update_fields=["last_error", "locked_until", "attempts", "status", "next_attempt_at"])
+    return result
 
 
 def retry_transmission(pk, *, by=None) -> Transmission:

@@ -1,5 +1,7 @@
 """E-mails about a dossier's stage changes, to its preparer and its collectivity's manager."""
 
+from collections import defaultdict
+
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.utils import translation
@@ -13,22 +15,35 @@ NOTIFIED_ACTIONS = {"return", "certify", "transmit", "receive", "review", "reque
                     "pay", "reject"}
 
 
-def recipients(dossier) -> list[str]:
-    people = [dossier.created_by, dossier.submitted_by]
-    people += list(User.objects.filter(collectivity=dossier.collectivity, role=User.Role.MANAGER, is_active=True))
+def send_stage_changes(pairs) -> int:
+    """One e-mail per stage-change event, in French and Arabic; ``pairs``: (dossier id, event id).
+
+    Several events (the outbox records a batch of deliveries at once) cost three queries in all."""
+    wanted = {int(event_id): int(dossier_id) for dossier_id, event_id in pairs}
+    events = [e for e in Event.objects.select_related(
+        "dossier__kind", "dossier__affiliate", "dossier__created_by", "dossier__submitted_by",
+        "dossier__collectivity").filter(pk__in=wanted, action__in=NOTIFIED_ACTIONS).order_by("pk")
+        if wanted[e.pk] == e.dossier_id]
+    if not events:
+        return 0
+    managers = defaultdict(list)
+    for manager in User.objects.filter(collectivity__in={e.dossier.collectivity_id for e in events},
+                                       role=User.Role.MANAGER, is_active=True):
+        managers[manager.collectivity_id].append(manager)
+    messages = [m for m in (_message(e, managers[e.dossier.collectivity_id]) for e in events) if m is not None]
+    return get_connection().send_messages(messages) if messages else 0
+
+
+def recipients(dossier, managers) -> list[str]:
+    people = [dossier.created_by, dossier.submitted_by, *managers]
     return sorted({p.email for p in people if p is not None and p.is_active and p.email})
 
 
-def send_stage_change(dossier_id, event_id) -> int:
-    event = Event.objects.select_related("dossier__kind", "dossier__affiliate", "dossier__created_by",
-                                         "dossier__submitted_by", "dossier__collectivity").filter(
-        pk=event_id, dossier_id=dossier_id).first()
-    if event is None or event.action not in NOTIFIED_ACTIONS:
-        return 0
+def _message(event, managers):
     dossier = event.dossier
-    to = recipients(dossier)
+    to = recipients(dossier, managers)
     if not to:
-        return 0
+        return None
     bodies, subjects = [], []
     for lang in ("fr", "ar"):
         with translation.override(lang):
@@ -40,5 +55,4 @@ def send_stage_change(dossier_id, event_id) -> int:
                 lines.append(event.text)
             lines.append(f"{settings.SITE_URL.rstrip('/')}/dossiers/{dossier.pk}/")
             bodies.append("\n\n".join(str(line) for line in lines))
-    message = EmailMessage(" / ".join(subjects), "\n\n----------\n\n".join(bodies), settings.DEFAULT_FROM_EMAIL, to)
-    return get_connection().send_messages([message])
+    return EmailMessage(" / ".join(subjects), "\n\n----------\n\n".join(bodies), settings.DEFAULT_FROM_EMAIL, to)

@@ -17,9 +17,9 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import AuditEvent, User
 from accounts.selectors import has_capability, visible_collectivities
-from accounts.services import record_audit
+from accounts.services import audit_event, record_audit
 from affiliates import rules as law
 from affiliates.models import Affiliate
 from affiliates.selectors import affiliates_for
@@ -47,9 +47,15 @@ RECEIVED_BY_CMR = {State.RECEIVED, State.UNDER_REVIEW, State.DOCUMENTS_REQUESTED
 RETIREMENT_KINDS = {"age_limit", "early", "invalidity"}
 
 
-def _event(dossier, action, *, by=None, text="", data=None, from_state="", to_state="", on_behalf_of=None,
-           cmr_event_id=""):
-    return Event.objects.create(
+def _event(dossier, action, **kw):
+    event = _new_event(dossier, action, **kw)
+    event.save()
+    return event
+
+
+def _new_event(dossier, action, *, by=None, text="", data=None, from_state="", to_state="", on_behalf_of=None,
+               cmr_event_id=""):
+    return Event(
         dossier=dossier, action=action, actor=by if getattr(by, "pk", None) else None,
         actor_repr=str(by) if by is not None else str(_("the CMR")), text=text, data=data or {},
         from_state=from_state, to_state=to_state, on_behalf_of=on_behalf_of, cmr_event_id=cmr_event_id,
@@ -287,49 +293,95 @@ def apply_transition(dossier_id, name, *, by, reason="", data=None, on_behalf_of
                      after=None):
     """Take transition ``name`` on a dossier, or refuse with reasons; the timeline event is in the same
     transaction. ``by`` is the user, or None for the platform or the CMR back office."""
-    transition = TRANSITIONS.get(name)
-    if transition is None:
-        raise DossierError(_("Unknown action."), code="unknown_transition")
+    transition = _transition(name)
     with transaction.atomic():
         dossier = Dossier.objects.select_for_update().select_related("kind", "collectivity", "affiliate").get(
             pk=dossier_id)
         if dossier.state not in transition.sources:
             raise DossierError(_("This action is not possible: the dossier is %(state)s.")
                                % {"state": dossier.get_state_display()}, code="wrong_state")
-        if not may_act(by, dossier, transition):
-            raise PermissionDenied(_("Your account may not take this action on this dossier."))
-        if transition.needs_reason and not (reason or "").strip():
-            raise DossierError(_("Give the reason."), code="reason_required")
-        problems = [p for guard in transition.guards for p in _guard(dossier, guard, by)]
-        if problems:
-            raise DossierError(*problems, code="incomplete")
-        before = dossier.state
-        dossier.state = transition.target
-        dossier.state_changed_at = timezone.now()
-        fields = ["state", "state_changed_at"]
-        if name in ("submit", "submit_supplement"):
-            dossier.submitted_by = by
-            fields.append("submitted_by")
+        _check(dossier, transition, by, reason)
+        fields = _move(dossier, transition, by)
         if after is not None:
             fields += after(dossier) or []
         dossier.save(update_fields=fields)
-        event = _event(dossier, name, by=by, text=reason.strip(), data=data, from_state=before,
-                       to_state=dossier.state, on_behalf_of=on_behalf_of, cmr_event_id=cmr_event_id)
-        record_audit(f"dossier.{name}", actor=by, target=dossier, collectivity=dossier.collectivity,
-                     on_behalf_of=on_behalf_of, data={"from": before, "to": dossier.state})
-        transaction.on_commit(lambda: _notify(dossier.pk, event.pk))
+        _record([dossier], transition, by=by, reason=reason, data={dossier.pk: data}, on_behalf_of=on_behalf_of,
+                cmr_event_id=cmr_event_id)
     return dossier
 
 
-def _notify(dossier_id, event_id):
+def apply_transition_many(dossier_ids, name, *, by, data=None) -> list[Dossier]:
+    """``apply_transition`` on many dossiers at once, for the platform's batch work (the outbox's
+    "transmit"): the same checks for each, one UPDATE, the timeline and audit rows written together and
+    one notification task. Dossiers no longer in a source state are left as they are (another path
+    moved them on); any other refusal raises and changes nothing. ``data``: dossier id -> event data.
+    Returns the dossiers moved."""
+    transition = _transition(name)
+    with transaction.atomic():
+        dossiers = [d for d in Dossier.objects.select_for_update().select_related("kind", "collectivity", "affiliate")
+                    .filter(pk__in=list(dossier_ids)).order_by("pk") if d.state in transition.sources]
+        if not dossiers:
+            return []
+        now = timezone.now()
+        for dossier in dossiers:
+            _check(dossier, transition, by, "")
+            fields = _move(dossier, transition, by, now=now)
+        Dossier.objects.filter(pk__in=[d.pk for d in dossiers]).update(  # the same values for all
+            **{field: getattr(dossiers[0], field) for field in fields})
+        _record(dossiers, transition, by=by, reason="", data=data or {})
+    return dossiers
+
+
+def _transition(name):
+    transition = TRANSITIONS.get(name)
+    if transition is None:
+        raise DossierError(_("Unknown action."), code="unknown_transition")
+    return transition
+
+
+def _check(dossier, transition, by, reason):
+    """Refuse (raise) unless ``by`` may take this transition on this dossier now."""
+    if not may_act(by, dossier, transition):
+        raise PermissionDenied(_("Your account may not take this action on this dossier."))
+    if transition.needs_reason and not (reason or "").strip():
+        raise DossierError(_("Give the reason."), code="reason_required")
+    problems = [p for guard in transition.guards for p in _guard(dossier, guard, by)]
+    if problems:
+        raise DossierError(*problems, code="incomplete")
+
+
+def _move(dossier, transition, by, *, now=None) -> list[str]:
+    """Set the new state on the instance (not saved); the fields to save."""
+    dossier.previous_state = dossier.state
+    dossier.state = transition.target
+    dossier.state_changed_at = now or timezone.now()
+    fields = ["state", "state_changed_at"]
+    if transition.name in ("submit", "submit_supplement"):
+        dossier.submitted_by = by
+        fields.append("submitted_by")
+    return fields
+
+
+def _record(dossiers, transition, *, by, reason, data, on_behalf_of=None, cmr_event_id=""):
+    """The timeline and audit rows of a transition just taken, and the notification queued on commit."""
+    events = Event.objects.bulk_create([
+        _new_event(d, transition.name, by=by, text=reason.strip(), data=data.get(d.pk), from_state=d.previous_state,
+                   to_state=d.state, on_behalf_of=on_behalf_of, cmr_event_id=cmr_event_id) for d in dossiers])
+    AuditEvent.objects.bulk_create([
+        audit_event(f"dossier.{transition.name}", actor=by, target=d, collectivity=d.collectivity,
+                    on_behalf_of=on_behalf_of, data={"from": d.previous_state, "to": d.state}) for d in dossiers])
+    pairs = [(d.pk, e.pk) for d, e in zip(dossiers, events, strict=True)]
+    transaction.on_commit(lambda: _notify(pairs))
+
+
+def _notify(pairs):
     """Queue the e-mails; a broker outage never undoes or fails the act they report."""
-    from .tasks import notify_stage_change
+    from .tasks import notify_stage_changes
 
     try:
-        notify_stage_change.delay(dossier_id, event_id)
+        notify_stage_changes.delay(pairs)
     except Exception:
-        log.warning("Dossier %s: could not queue the notification of event %s", dossier_id, event_id,
-                    exc_info=True)
+        log.warning("Could not queue the notification of events %s", pairs, exc_info=True)
 
 
 def submit(user, dossier_id, **kw):

@@ -6,5 +6,6 @@ from . import notifications
 
 
 @shared_task(ignore_result=True)
-def notify_stage_change(dossier_id, event_id):
-    notifications.send_stage_change(dossier_id, event_id)
+def notify_stage_changes(pairs):
+    """E-mails for stage-change events; ``pairs``: [(dossier id, event id), ...]."""
+    notifications.send_stage_changes(pairs)

@@ -93,7 +93,10 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+# Persistent connections in production (a Celery worker otherwise reconnects for every task), checked
+# before reuse so a restarted database costs one failed check, not a failed request or task.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60 if PRODUCTION else 0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -249,6 +252,9 @@ CMR_CONNECT_TIMEOUT = env.float("CMR_CONNECT_TIMEOUT", default=3.0)
 CMR_READ_TIMEOUT = env.float("CMR_READ_TIMEOUT", default=30.0)
 # The outbox's retries: exponential back-off with jitter from BASE up to MAX, then failed.
 CMR_SEND_MAX_ATTEMPTS = env.int("CMR_SEND_MAX_ATTEMPTS", default=8)
+# A worker claims up to this many due transmissions at once, sends them one after the other and records
+# their outcomes together (one transaction): the bookkeeping per dossier stays small under a burst.
+CMR_SEND_BATCH = env.int("CMR_SEND_BATCH", default=20)
 CMR_RETRY_BASE_SECONDS = env.float("CMR_RETRY_BASE_SECONDS", default=10.0)
 CMR_RETRY_MAX_SECONDS = env.float("CMR_RETRY_MAX_SECONDS", default=900.0)
 # Defaults of `manage.py run_cmr_mock` (the mock's own CMR_MOCK_* variables win).

@@ -1,0 +1,157 @@
+"""The outbox sends in batches: one claim, one record, one notification task for many dossiers.
+
+Against the REAL mock back office. The dossiers are made certified directly (their documents stored
+as files), as the benchmark makes them: what is tested is the sending, not the certification.
+"""
+
+import hashlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.core import mail
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
+
+from accounts.models import AuditEvent
+from cmr import services
+from cmr.models import Transmission
+from dossiers.models import ChecklistItem, Document, Dossier, DossierKind, Event
+from tests.affiliates.factories import AffiliateFactory
+from tests.cmr.test_reconcile import lost_callbacks_mock  # noqa: F401
+from tests.factories import AgentFactory, ManagerFactory
+
+
+def certified_dossiers(count):
+    manager = ManagerFactory(email="manager@tanger.ma")
+    agent = AgentFactory(email="agent@tanger.ma", collectivity=manager.collectivity)
+    kind = DossierKind.objects.get(code="age_limit")
+    items = list(ChecklistItem.objects.filter(kind=kind).order_by("order")[:2])
+    dossiers = [Dossier.objects.create(kind=kind, affiliate=AffiliateFactory(collectivity=manager.collectivity),
+                                       collectivity=manager.collectivity, created_by=agent, submitted_by=agent,
+                                       state="certified") for _ in range(count)]
+    for dossier in dossiers:
+        for item in items:
+            content = b"%PDF-1.7\n" + f"{dossier.pk} {item.code}".encode() + b"\n%%EOF\n"
+            digest = hashlib.sha256(content).hexdigest()
+            Document.objects.create(dossier=dossier, item=item, round=1, uploaded_by=agent, verdict="OK",
+                                    file=default_storage.save(f"batch/{digest}.pdf", ContentFile(content)),
+                                    original_name=f"{item.code}.pdf", size=len(content), sha256=digest)
+        Transmission.objects.create(dossier=dossier, round=1, idempotency_key=services.idempotency_key(dossier, 1))
+    return dossiers
+
+
+@pytest.mark.django_db
+def test_a_batch_is_claimed_sent_and_recorded_together(cmr_mock, settings, django_capture_on_commit_callbacks):
+    settings.CMR_BASE_URL = cmr_mock.base_url
+    settings.CMR_SEND_BATCH = 3
+    dossiers = certified_dossiers(5)
+    last = Transmission.objects.get(dossier=dossiers[-1])
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        first = services.send_transmissions(last.pk)
+    assert len(first) == 3 and last.pk in first and set(first.values()) == {services.SENT}
+    assert len(callbacks) == 1  # one notification task for the batch
+    with django_capture_on_commit_callbacks(execute=True):
+        second = services.send_transmissions(None)
+    assert len(second) == 2 and not set(first) & set(second)
+    assert services.send_transmissions(None) == {}
+
+    for dossier in Dossier.objects.filter(pk__in=[d.pk for d in dossiers]):
+        transmission = dossier.transmissions.get()
+        assert dossier.state == "transmitted" and dossier.cmr_reference == transmission.cmr_reference
+        assert transmission.status == "delivered" and transmission.attempts == 1 and transmission.delivered_at
+        event = Event.objects.get(dossier=dossier, action="transmit")
+        assert event.from_state == "certified" and event.data["cmr_reference"] == dossier.cmr_reference
+        assert AuditEvent.objects.filter(action="dossier.transmit", target_id=str(dossier.pk)).count() == 1
+    stats = cmr_mock.stats()
+    assert stats["distinct_portal_dossiers"] == 5 and stats["duplicate_deliveries"] == 0
+    # one bilingual e-mail per dossier, to its preparer and its manager
+    assert len(mail.outbox) == 5
+    assert all(sorted(m.to) == ["agent@tanger.ma", "manager@tanger.ma"] for m in mail.outbox)
+
+
+@pytest.mark.django_db
+def test_the_bookkeeping_of_a_batch_does_not_grow_with_its_size(cmr_mock, settings):
+    from django.test.utils import CaptureQueriesContext
+
+    settings.CMR_BASE_URL = cmr_mock.base_url
+    certified_dossiers(7)
+    counts = []
+    for size in (2, 5):
+        with CaptureQueriesContext(connection) as queries:
+            assert len(services.send_transmissions(None, limit=size)) == size
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+
+
+@pytest.mark.django_db
+def test_one_refusal_in_a_batch_does_not_hold_back_the_others(cmr_mock, settings):
+    settings.CMR_BASE_URL = cmr_mock.base_url
+    dossiers = certified_dossiers(3)
+    broken = Document.objects.filter(dossier=dossiers[1]).first()
+    default_storage.delete(broken.file.name)  # a stored file lost: staff must look, the others leave
+    outcomes = services.send_transmissions(None)
+    by_dossier = {Transmission.objects.get(pk=pk).dossier_id: outcome for pk, outcome in outcomes.items()}
+    assert by_dossier == {dossiers[0].pk: services.SENT, dossiers[1].pk: services.FAILED,
+                          dossiers[2].pk: services.SENT}
+    failed = Transmission.objects.get(dossier=dossiers[1])
+    assert failed.status == "failed" and "FileNotFoundError" in failed.last_error
+    assert Dossier.objects.get(pk=dossiers[1].pk).state == "certified"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_another_worker_is_claiming_are_skipped_not_waited_for(cmr_mock, settings):
+    """SELECT ... FOR UPDATE SKIP LOCKED: a worker never waits for, nor takes, rows another one holds."""
+    settings.CMR_BASE_URL = cmr_mock.base_url
+    certified_dossiers(4)
+    pks = sorted(Transmission.objects.values_list("pk", flat=True))
+    held, release = threading.Event(), threading.Event()
+
+    def other_worker():
+        try:
+            with transaction.atomic():
+                list(Transmission.objects.select_for_update().filter(pk__in=pks[:2]))
+                held.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(other_worker)
+        assert held.wait(10)
+        try:
+            outcomes = services.send_transmissions(pks[0])
+        finally:
+            release.set()
+        future.result()
+    assert sorted(outcomes) == pks[2:]
+    assert set(Transmission.objects.filter(pk__in=pks[:2]).values_list("status", flat=True)) == {"pending"}
+    assert sorted(services.send_transmissions(None)) == pks[:2]
+
+
+@pytest.mark.django_db
+def test_the_beat_tasks_send_what_was_left_and_recover_lost_callbacks(lost_callbacks_mock, settings):  # noqa: F811
+    """The sweep sends due rows whose queue message was lost; the reconciliation applies the stages whose
+    callbacks never arrived (here, none does: the portal's callback address is dead)."""
+    from cmr import tasks
+
+    mock = lost_callbacks_mock
+    settings.CMR_BASE_URL = mock.base_url
+    settings.CMR_SEND_BATCH = 2
+    settings.CMR_RECONCILE_QUIET_SECONDS = 0
+    dossiers = certified_dossiers(5)
+
+    assert tasks.send_due_transmissions() == 5  # three tasks of up to two, run eagerly here
+    assert set(Transmission.objects.values_list("status", flat=True)) == {"delivered"}
+    assert set(Dossier.objects.filter(pk__in=[d.pk for d in dossiers]).values_list("state", flat=True)) == {
+        "transmitted"}
+    reviewed = Dossier.objects.get(pk=dossiers[0].pk)
+    mock.advance(reviewed.cmr_reference, "under_review")
+
+    assert tasks.reconcile() == {"dossiers": 5, "applied": 6, "errors": 0}
+    states = dict(Dossier.objects.filter(pk__in=[d.pk for d in dossiers]).values_list("pk", "state"))
+    assert states.pop(reviewed.pk) == "under_review" and set(states.values()) == {"received"}
+    assert Event.objects.filter(action="receive").count() == 5
+    assert tasks.reconcile()["applied"] == 0  # nothing new: applied once
