@@ -36,6 +36,7 @@ TEXT = {
         "reject": "Rejeter", "request": "Demander des pièces", "requested": "Les pièces sont demandées.",
         "asks": "La CMR demande des pièces", "submit_supplement": "Soumettre le complément à la certification",
         "done": "Fait : {}.", "rib": "Attestation de RIB", "cin": "Copie de la CIN",
+        "the_cmr": "· la CMR",
         "why": "Le RIB joint est illisible ; joignez aussi une copie récente de la CIN.",
     },
     "ar": {
@@ -47,6 +48,7 @@ TEXT = {
         "reject": "الرفض", "request": "طلب وثائق", "requested": "تم طلب الوثائق.",
         "asks": "يطلب الصندوق المغربي للتقاعد وثائق", "submit_supplement": "إحالة الوثائق التكميلية على التصديق",
         "done": "تم: {}.", "rib": "شهادة التعريف البنكي", "cin": "نسخة من البطاقة الوطنية للتعريف",
+        "the_cmr": "· الصندوق المغربي للتقاعد",
         "why": "شهادة التعريف البنكي المرفقة غير مقروءة؛ أرفقوا أيضا نسخة حديثة من البطاقة الوطنية.",
     },
 }
@@ -106,6 +108,7 @@ def test_cmr_agent_takes_the_stages_and_asks_for_documents(browser, live_server,
     timeline = page.get_by_test_id("timeline")
     expect(state).to_have_text(t["transmitted"])
     expect(page.get_by_test_id("cmr-reference")).to_have_text(dossier.cmr_reference)
+    expect(timeline.locator("[data-action=transmit]")).to_contain_text(t["the_cmr"])
     assert offered(page) == ["receive", "review"]
     expect(page.get_by_test_id("request-documents")).to_have_count(0)
 
@@ -173,6 +176,7 @@ def test_cmr_agent_takes_the_stages_and_asks_for_documents(browser, live_server,
     shot(page, f"cmr-supplement-{lang}")
     page.get_by_test_id("action-submit_supplement").click()
     expect(page.get_by_test_id("dossier-state")).to_have_attribute("data-state", "awaiting_certification")
+    expect(page.get_by_test_id("dossier-state")).to_have_text(t["awaiting_certification"])
     agent_ctx.close()
 
     # The manager certifies the supplement; the outbox delivers it as the second sending.
