@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 
-from .models import Event
+from . import timeline
+from .models import ChecklistItem, Event
 
 NOTIFIED_ACTIONS = {"return", "certify", "transmit", "receive", "review", "request_documents", "liquidate",
                     "pay", "reject"}
@@ -18,7 +19,7 @@ NOTIFIED_ACTIONS = {"return", "certify", "transmit", "receive", "review", "reque
 def send_stage_changes(pairs) -> int:
     """One e-mail per stage-change event, in French and Arabic; ``pairs``: (dossier id, event id).
 
-    Several events (the outbox records a batch of deliveries at once) cost three queries in all."""
+    Several events (the outbox records a batch of deliveries at once) cost the same few queries."""
     wanted = {int(event_id): int(dossier_id) for dossier_id, event_id in pairs}
     events = [e for e in Event.objects.select_related(
         "dossier__kind", "dossier__affiliate", "dossier__created_by", "dossier__submitted_by",
@@ -39,11 +40,20 @@ def recipients(dossier, managers) -> list[str]:
     return sorted({p.email for p in people if p is not None and p.is_active and p.email})
 
 
+def requested_items(event) -> list:
+    """The checklist items a document request names (codes in the event's data), in checklist order."""
+    codes = (event.data or {}).get("items") if event.action == "request_documents" else None
+    if not codes:
+        return []
+    return list(ChecklistItem.objects.filter(kind_id=event.dossier.kind_id, code__in=codes).order_by("order", "pk"))
+
+
 def _message(event, managers):
     dossier = event.dossier
     to = recipients(dossier, managers)
     if not to:
         return None
+    requested = requested_items(event)
     bodies, subjects = [], []
     for lang in ("fr", "ar"):
         with translation.override(lang):
@@ -51,8 +61,12 @@ def _message(event, managers):
             subjects.append(_("Dossier %(ref)s: %(state)s") % {"ref": dossier.short_reference, "state": state})
             lines = [_("The dossier %(kind)s of %(name)s is now: %(state)s.") % {
                 "kind": dossier.kind.label, "name": dossier.affiliate.full_name, "state": state}]
-            if event.text:
-                lines.append(event.text)
+            if requested:
+                lines.append("\n".join([_("The CMR asks for these documents:")]
+                                       + [f"- {item.label}" for item in requested]))
+            detail = timeline.event_detail(event, lang)
+            if detail:
+                lines.append(detail)
             lines.append(f"{settings.SITE_URL.rstrip('/')}/dossiers/{dossier.pk}/")
             bodies.append("\n\n".join(str(line) for line in lines))
     return EmailMessage(" / ".join(subjects), "\n\n----------\n\n".join(bodies), settings.DEFAULT_FROM_EMAIL, to)

@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from . import timeline
+
 
 class OpenDossierSerializer(serializers.Serializer):
     affiliate = serializers.IntegerField()
@@ -47,9 +49,33 @@ class EventSerializer(serializers.Serializer):
     action = serializers.CharField()
     from_state = serializers.CharField()
     to_state = serializers.CharField()
-    actor = serializers.CharField(source="actor_repr")
-    text = serializers.CharField()
+    actor = serializers.SerializerMethodField(help_text="Who acted, in the request's language.")
+    text = serializers.CharField(help_text="A reason, an observation or the CMR's words, as written.")
+    detail = serializers.SerializerMethodField(
+        help_text="What the timeline says under the event, in the request's language (Accept-Language): "
+                  "a document event's checklist item, else the text.")
+    item = serializers.SerializerMethodField(help_text="A document event's checklist item code.")
+    label_fr = serializers.SerializerMethodField(help_text="A document event's checklist item, in French.")
+    label_ar = serializers.SerializerMethodField(help_text="A document event's checklist item, in Arabic.")
     on_behalf_of = serializers.CharField(source="on_behalf_of.code", allow_null=True, default=None)
+
+    def get_actor(self, event) -> str:
+        return timeline.event_actor(event)
+
+    def get_detail(self, event) -> str:
+        return timeline.event_detail(event)
+
+    def _document(self, event, key):
+        return (event.data or {}).get(key) if event.action in timeline.DOCUMENT_ACTIONS else None
+
+    def get_item(self, event) -> str | None:
+        return self._document(event, "item")
+
+    def get_label_fr(self, event) -> str | None:
+        return self._document(event, "label_fr")
+
+    def get_label_ar(self, event) -> str | None:
+        return self._document(event, "label_ar")
 
 
 class DossierSummarySerializer(serializers.Serializer):

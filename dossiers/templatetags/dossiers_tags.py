@@ -4,9 +4,9 @@ after the page, so the situation page keeps its own fixed query count)."""
 from django import template
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from .. import timeline
 from ..workflow import TRANSITIONS, State
 
 register = template.Library()
@@ -34,12 +34,14 @@ def event_label(action):
 
 @register.filter
 def event_detail(event):
-    """What the timeline says under an event, in the reader's language: the checklist item of a
-    document event, or the text (a reason, an observation; a CMR stage code alone adds nothing)."""
-    data = event.data or {}
-    if "label_fr" in data:
-        return data.get("label_ar") if (get_language() or "").startswith("ar") else data.get("label_fr")
-    return "" if event.text == event.to_state else event.text
+    """What the timeline says under an event, in the reader's language (``dossiers.timeline``)."""
+    return timeline.event_detail(event)
+
+
+@register.filter
+def event_actor(event):
+    """Who acted, in the reader's language."""
+    return timeline.event_actor(event)
 
 
 @register.filter

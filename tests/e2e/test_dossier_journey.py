@@ -1,36 +1,16 @@
 """A retirement dossier in a real browser, in French and in Arabic: an agent opens it from the
 situation page, uploads signed PDFs, submits; the manager certifies; the CMR's stage shows."""
 
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 from playwright.sync_api import expect
 
 from dossiers import services
 from dossiers.models import Dossier
 from tests.dossiers.conftest import affiliate, officers  # noqa: F401
-from tests.factories import PASSWORD
+from tests.e2e.helpers import BASIC, login, off_loop
 from tests.pki import pki, pki_settings, sample_pdf, signed_pdf  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-BASIC = ["application", "removal_decision", "cessation", "service_statement", "cin", "marriage", "rib"]
-
-
-def off_loop(fn, *args, **kw):
-    """pyHanko calls asyncio.run, which cannot run on the thread where Playwright's loop runs."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(fn, *args, **kw).result()
-
-
-def login(context, base, username):
-    page = context.new_page()
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    expect(page.get_by_test_id("identity")).to_be_visible()
-    return page
 
 
 @pytest.mark.parametrize("locale", ["fr-FR", "ar-MA"])

@@ -1,0 +1,217 @@
+"""The CMR agent's stage actions in a real browser, in French and in Arabic.
+
+A retirement dossier is certified and delivered to the (real, mock) CMR back office through the
+outbox. A CMR agent finds it in his queue filtered by state, records its receipt, starts the review
+and asks for documents (checklist items and free text); the collectivity's agent sees what is asked,
+adds a signed supplement and submits it; the manager certifies it (the supplement is delivered as
+the second sending); the CMR agent reviews again, liquidates and puts the pension in payment.
+
+Every CMR transition of ``dossiers.workflow`` may be taken by hand by an active CMR agent
+(``services.may_act``); only ``transmit`` is the platform's, after the outbox's delivery. The back
+office reports the same stages by callback (tests/dossiers, tests/cmr).
+"""
+
+import pytest
+from playwright.sync_api import expect
+
+from cmr.models import Transmission
+from dossiers import services
+from dossiers.models import DocumentRequest, Dossier
+from tests.cmr_mock import callback_receiver, cmr_mock, cmr_mock_factory  # noqa: F401
+from tests.dossiers.conftest import affiliate, officers  # noqa: F401
+from tests.e2e.helpers import BASIC, login, off_loop
+from tests.factories import CmrAgentFactory
+from tests.pki import pki, pki_settings, sample_pdf, signed_pdf  # noqa: F401
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# What the pages say, from locale/fr and locale/ar (asserted literally: a lost msgstr fails here).
+TEXT = {
+    "fr": {
+        "queue": "File d'attente", "filter": "Filtrer",
+        "transmitted": "Transmis à la CMR", "received": "Reçu par la CMR", "under_review": "En cours d'examen",
+        "documents_requested": "Pièces demandées", "awaiting_certification": "En attente de certification",
+        "liquidated": "Liquidé", "in_payment": "En paiement",
+        "receive": "Reçu", "review": "Commencer l'examen", "liquidate": "Liquider", "pay": "Mettre en paiement",
+        "reject": "Rejeter", "request": "Demander des pièces", "requested": "Les pièces sont demandées.",
+        "asks": "La CMR demande des pièces", "submit_supplement": "Soumettre le complément à la certification",
+        "done": "Fait : {}.", "rib": "Attestation de RIB", "cin": "Copie de la CIN",
+        "the_cmr": "· la CMR",
+        "why": "Le RIB joint est illisible ; joignez aussi une copie récente de la CIN.",
+    },
+    "ar": {
+        "queue": "قائمة الانتظار", "filter": "تصفية",
+        "transmitted": "أُرسل إلى الصندوق المغربي للتقاعد", "received": "توصل به الصندوق المغربي للتقاعد",
+        "under_review": "قيد الدراسة", "documents_requested": "وثائق مطلوبة",
+        "awaiting_certification": "في انتظار التصديق", "liquidated": "تمت التصفية", "in_payment": "في طور الأداء",
+        "receive": "تم التوصل", "review": "بدء الدراسة", "liquidate": "التصفية", "pay": "الإحالة على الأداء",
+        "reject": "الرفض", "request": "طلب وثائق", "requested": "تم طلب الوثائق.",
+        "asks": "يطلب الصندوق المغربي للتقاعد وثائق", "submit_supplement": "إحالة الوثائق التكميلية على التصديق",
+        "done": "تم: {}.", "rib": "شهادة التعريف البنكي", "cin": "نسخة من البطاقة الوطنية للتعريف",
+        "the_cmr": "· الصندوق المغربي للتقاعد",
+        "why": "شهادة التعريف البنكي المرفقة غير مقروءة؛ أرفقوا أيضا نسخة حديثة من البطاقة الوطنية.",
+    },
+}
+
+
+def transmitted_dossier(officers, affiliate, signed_pdf):  # noqa: F811
+    """Opened, filled, submitted by the agent, certified by the manager and delivered by the outbox
+    (eager Celery, on commit) to the mock back office; a second, draft dossier beside it."""
+    manager, agent = officers
+    dossier = services.open_dossier(agent, affiliate_id=affiliate.pk, kind_code="age_limit")
+    for code in BASIC:
+        services.add_document(agent, dossier.pk, item_code=code, filename=f"{code}.pdf",
+                              data=signed_pdf(cin="CD789012", text=f"{code} {dossier.pk}"))
+    services.submit(agent, dossier.pk)
+    services.certify(manager, dossier.pk)
+    services.open_dossier(agent, affiliate_id=affiliate.pk, kind_code="early")  # stays a draft
+    return Dossier.objects.get(pk=dossier.pk)
+
+
+def offered(page):
+    """The names of the action buttons the dossier page offers."""
+    return sorted(b.get_attribute("data-testid")[len("action-"):]
+                  for b in page.get_by_test_id("actions").locator("button").all())
+
+
+@pytest.mark.parametrize("locale", ["fr-FR", "ar-MA"])
+def test_cmr_agent_takes_the_stages_and_asks_for_documents(browser, live_server, officers, affiliate,  # noqa: F811
+                                                           signed_pdf, cmr_mock, settings, tmp_path,  # noqa: F811
+                                                           shot, locale):
+    base = live_server.url
+    lang = locale[:2]
+    t = TEXT[lang]
+    settings.CMR_BASE_URL = cmr_mock.base_url
+    dossier = off_loop(transmitted_dossier, officers, affiliate, signed_pdf)
+    assert dossier.state == "transmitted" and dossier.cmr_reference.startswith("CMR-")
+    cmr = CmrAgentFactory(username="CMR00042", full_name="Nadia Cherkaoui")
+    name = affiliate.full_name_ar if lang == "ar" else affiliate.full_name_fr
+
+    # The CMR agent finds it in the queue, filtered by state.
+    cmr_ctx = browser.new_context(locale=locale)
+    page = login(cmr_ctx, base, cmr.username)
+    expect(page.locator("html")).to_have_attribute("dir", "rtl" if lang == "ar" else "ltr")
+    page.get_by_role("link", name=t["queue"], exact=True).click()
+    expect(page).to_have_url(f"{base}/dossiers/queue/")
+    expect(page.get_by_test_id("dossier-row")).to_have_count(2)
+    page.select_option("#f-state", "transmitted")
+    page.get_by_test_id("filters").get_by_role("button", name=t["filter"]).click()
+    rows = page.get_by_test_id("dossier-row")
+    expect(rows).to_have_count(1)
+    expect(rows).to_have_attribute("data-state", "transmitted")
+    expect(rows).to_contain_text(name)
+    expect(rows).to_contain_text(t["transmitted"])
+    rows.locator("a").first.click()
+
+    # Transmitted: the agent may record the receipt or start the review; documents are asked later.
+    state = page.get_by_test_id("dossier-state")
+    timeline = page.get_by_test_id("timeline")
+    expect(state).to_have_text(t["transmitted"])
+    expect(page.get_by_test_id("cmr-reference")).to_have_text(dossier.cmr_reference)
+    expect(timeline.locator("[data-action=transmit]")).to_contain_text(t["the_cmr"])
+    assert offered(page) == ["receive", "review"]
+    expect(page.get_by_test_id("request-documents")).to_have_count(0)
+
+    def take(action, target):
+        page.get_by_test_id(f"action-{action}").click()
+        expect(state).to_have_attribute("data-state", target)
+        expect(state).to_have_text(t[target])
+        expect(page.get_by_role("alert").filter(has_text=t["done"].format(t[action]))).to_be_visible()
+        last = timeline.locator("li").last
+        expect(last).to_have_attribute("data-action", action)
+        expect(last).to_contain_text(t[target])
+        expect(last).to_contain_text("Nadia Cherkaoui")
+
+    take("receive", "received")
+    assert offered(page) == ["reject", "review"]
+    take("review", "under_review")
+    assert offered(page) == ["liquidate", "reject"]
+    expect(page.get_by_test_id("reason-reject")).to_have_attribute("required", "")
+    form = page.get_by_test_id("request-documents")
+    expect(form.get_by_role("heading")).to_have_text(t["request"])
+    shot(page, f"cmr-under-review-{lang}")
+
+    # It asks for two checklist items and says why, in its own words.
+    form.get_by_label(t["rib"], exact=True).check()
+    form.get_by_label(t["cin"], exact=True).check()
+    form.locator("textarea[name=text]").fill(t["why"])
+    form.get_by_role("button", name=t["request"]).click()
+    expect(state).to_have_attribute("data-state", "documents_requested")
+    expect(state).to_have_text(t["documents_requested"])
+    expect(page.get_by_role("alert").filter(has_text=t["requested"])).to_be_visible()
+    last = timeline.locator("li").last
+    expect(last).to_have_attribute("data-action", "request_documents")
+    expect(last).to_contain_text(t["why"])
+    asked = page.get_by_test_id("document-request")
+    expect(asked).to_contain_text(t["asks"])
+    expect(asked.locator("li")).to_have_text([t["cin"], t["rib"]])
+    assert offered(page) == ["reject"]  # the collectivity has the hand
+    shot(page, f"cmr-documents-requested-{lang}")
+    dossier.refresh_from_db()
+    request = DocumentRequest.objects.get(dossier=dossier)
+    assert dossier.state == "documents_requested" and dossier.round == 2
+    assert sorted(request.items.values_list("code", flat=True)) == ["cin", "rib"]
+    assert request.text == t["why"] and request.requested_by == cmr and request.round == 1
+    assert request.fulfilled_at is None
+
+    # The collectivity's agent sees what is asked, in his language, and adds a signed supplement.
+    agent_ctx = browser.new_context(locale=locale)
+    page = login(agent_ctx, base, "CD789012")
+    page.goto(f"{base}/dossiers/?state=documents_requested")
+    page.get_by_test_id("dossier-row").locator("a").first.click()
+    asked = page.get_by_test_id("document-request")
+    expect(asked).to_contain_text(t["asks"])
+    expect(asked).to_contain_text(t["rib"])
+    expect(asked).to_contain_text(t["cin"])
+    expect(asked).to_contain_text(t["why"])
+    assert offered(page) == ["submit_supplement"]
+    expect(page.get_by_test_id("action-submit_supplement")).to_have_text(t["submit_supplement"])
+    for code in ["rib", "cin"]:
+        path = tmp_path / f"{code}-2.pdf"
+        path.write_bytes(off_loop(signed_pdf, cin="CD789012", text=f"{code} supplement {locale}"))
+        line = page.get_by_test_id(f"line-{code}")
+        line.locator("input[type=file]").set_input_files(str(path))
+        line.locator("button[type=submit]").first.click()
+        expect(page.get_by_test_id(f"line-{code}").get_by_test_id("document")).to_have_count(2)
+    shot(page, f"cmr-supplement-{lang}")
+    page.get_by_test_id("action-submit_supplement").click()
+    expect(page.get_by_test_id("dossier-state")).to_have_attribute("data-state", "awaiting_certification")
+    expect(page.get_by_test_id("dossier-state")).to_have_text(t["awaiting_certification"])
+    agent_ctx.close()
+
+    # The manager certifies the supplement; the outbox delivers it as the second sending.
+    manager_ctx = browser.new_context(locale=locale)
+    page = login(manager_ctx, base, "AB123456")
+    page.goto(f"{base}/dossiers/{dossier.pk}/")
+    page.get_by_test_id("action-certify").click()
+    expect(page.get_by_test_id("dossier-state")).to_have_attribute("data-state", "transmitted")
+    expect(page.get_by_test_id("document-request")).to_have_count(0)
+    manager_ctx.close()
+    second = Transmission.objects.get(dossier=dossier, round=2)
+    assert second.status == "delivered" and second.cmr_reference != dossier.cmr_reference
+    assert cmr_mock.stats()["supplements_received"] == 1
+    assert DocumentRequest.objects.get(dossier=dossier).fulfilled_at is not None
+
+    # The CMR agent reviews the supplement, liquidates and puts the pension in payment.
+    page = cmr_ctx.pages[0]
+    page.reload()
+    state = page.get_by_test_id("dossier-state")
+    timeline = page.get_by_test_id("timeline")
+    expect(state).to_have_text(t["transmitted"])
+    take("review", "under_review")
+    take("liquidate", "liquidated")
+    assert offered(page) == ["pay"]
+    expect(page.get_by_test_id("request-documents")).to_have_count(0)
+    take("pay", "in_payment")
+    expect(page.get_by_test_id("actions")).to_have_count(0)
+    expect(page.get_by_test_id("observe")).to_have_count(0)  # closed
+    shot(page, f"cmr-in-payment-{lang}")
+    cmr_ctx.close()
+
+    dossier.refresh_from_db()
+    assert dossier.state == "in_payment" and dossier.round == 2
+    stages = list(dossier.events.filter(actor=cmr).values_list("action", "to_state"))
+    assert stages == [("receive", "received"), ("review", "under_review"),
+                      ("request_documents", "documents_requested"), ("review", "under_review"),
+                      ("liquidate", "liquidated"), ("pay", "in_payment")]
+    assert list(dossier.events.filter(action="transmit").values_list("data__round", flat=True)) == [1, 2]
