@@ -14,7 +14,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AuditEvent, User
@@ -23,7 +24,7 @@ from accounts.services import audit_event, record_audit
 from affiliates import rules as law
 from affiliates.models import Affiliate
 from affiliates.selectors import affiliates_for
-from signatures.services import Code, verify_pdf
+from signatures.services import Code, IssuedDocument, Table, moment, seal_document, verify_pdf
 
 from . import selectors
 from .models import Certification, ChecklistItem, Document, DocumentRequest, Dossier, DossierKind, Event
@@ -408,7 +409,7 @@ def certify(user, dossier_id, *, on_behalf_of=None) -> Dossier:
         }
         certification = Certification.objects.create(dossier=dossier, round=dossier.round, certified_by=user,
                                                      certified_at=now, manifest=manifest)
-        slip = transmittal_slip(dossier, manifest)
+        slip = transmittal_slip(dossier, documents, certified_by=manifest["certified_by"], certified_at=now)
         certification.slip.save(f"bordereau-{dossier.short_reference}-{dossier.round}.pdf", ContentFile(slip),
                                 save=False)
         certification.slip_sha256 = hashlib.sha256(slip).hexdigest()
@@ -421,23 +422,58 @@ def certify(user, dossier_id, *, on_behalf_of=None) -> Dossier:
     return apply_transition(dossier_id, "certify", by=user, on_behalf_of=on_behalf_of, after=record)
 
 
-def transmittal_slip(dossier, manifest) -> bytes:
-    """The bordereau d'envoi: the documents and their digests, sealed by the platform."""
-    from signatures.services import IssuedDocument, seal_document
+def _in_both_languages(text) -> tuple[str, str]:
+    """A message in French and in Arabic: the slip is bilingual, whatever the reader's language."""
+    with translation.override("fr"):
+        french = capfirst(str(text))
+    with translation.override("ar"):
+        return french, str(text)
 
-    affiliate = dossier.affiliate
+
+def transmittal_slip(dossier, documents, *, certified_by: str, certified_at) -> bytes:
+    """The bordereau d'envoi (جدول الإرسال), in French and Arabic: the dossier, the affiliate, the
+    collectivity, who certified and when, and each document with its SHA-256 digest; sealed by the platform."""
+    affiliate, collectivity, kind = dossier.affiliate, dossier.collectivity, dossier.kind
+
+    def row(label, value):
+        french, arabic = _in_both_languages(label)
+        return french, str(value), arabic
+
+    def item(document):
+        french, arabic = document.item.label_fr, document.item.label_ar
+        if document.member:
+            return f"{french} — {document.member.full_name_fr}", f"{arabic} — {document.member.full_name_ar}"
+        return french, arabic
+
+    title, title_ar = _in_both_languages(_("Transmittal slip"))
+    item_fr, item_ar = _in_both_languages(_("item"))
+    file_name = " / ".join(_in_both_languages(_("file name")))
+    certified_at = timezone.localtime(certified_at)
     return seal_document(IssuedDocument(
-        title="Bordereau d'envoi - dossier de pension",
+        title=title, title_ar=title_ar,
         reference=f"{dossier.short_reference}-{dossier.round}",
-        issued_at=timezone.now(),
+        issued_at=certified_at,
         fields=[
-            ("Dossier", f"{dossier.kind.label_fr} ({dossier.reference})"),
-            ("Affilie", f"{affiliate.full_name_fr} - n. {affiliate.affiliation_number} - PPR {affiliate.ppr}"),
-            ("Collectivite", f"{dossier.collectivity.name_fr} ({dossier.collectivity.code})"),
-            ("Certifie par", manifest["certified_by"]),
-            ("Envoi", str(dossier.round)),
+            row(_("Dossier reference"), dossier.reference),
+            row(_("Dossier kind"), kind.label_fr), ("", kind.label_ar, ""),
+            row(_("affiliate"), affiliate.full_name_fr), ("", affiliate.full_name_ar, ""),
+            row(_("affiliation number"), affiliate.affiliation_number),
+            row(_("payroll number (PPR)"), affiliate.ppr),
+            row(_("collectivity"), f"{collectivity.name_fr} ({collectivity.code})"), ("", collectivity.name_ar, ""),
+            row(_("certified by"), certified_by),
+            row(_("certified at"), moment(certified_at)),
+            row(_("Sending number"), dossier.round),
+            row(_("Number of documents"), len(documents)),
         ],
-        paragraphs=[f"{d['item']}: {d['file']} - SHA-256 {d['sha256']}" for d in manifest["documents"]],
+        table=Table(
+            headings=["N°", item_fr, item_ar, f"{file_name}\nSHA-256"],
+            rows=[[str(n), *item(d), f"{d.original_name}\n{d.sha256}"] for n, d in enumerate(documents, 1)],
+            widths=(20, 100, 100, 291), small=(3,),
+        ),
+        paragraphs=list(_in_both_languages(_(
+            "The documents listed above, identified by their SHA-256 fingerprints, make up this sending of the "
+            "dossier, certified by the collectivity. This slip is sealed by the e-retraite platform: any change "
+            "to it breaks the seal."))),
     ))
 
 

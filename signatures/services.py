@@ -4,12 +4,13 @@ issues.
 - ``verify_pdf(data, *, signer_must_be=None)`` -> ``VerificationReport``
   (``signatures.verification``)
 - ``sign_pdf(data, signer, *, level=...)`` -> signed bytes (``signatures.signing``)
-- ``seal_document(doc)`` -> the rendered and sealed PDF of an ``IssuedDocument``
+- ``seal_document(doc)`` -> the rendered and sealed PDF of an ``IssuedDocument`` (French and Arabic,
+  ``signatures.rendering``)
 """
 
 from django.conf import settings
 
-from .rendering import IssuedDocument, render_pdf
+from .rendering import IssuedDocument, Table, moment, render_pdf
 from .signing import (
     SigningError,
     local_timestamper,
@@ -21,8 +22,8 @@ from .signing import (
 from .verification import MESSAGES, Code, SignatureReport, VerificationReport, verify_pdf
 
 __all__ = [
-    "MESSAGES", "Code", "IssuedDocument", "SignatureReport", "SigningError", "VerificationReport",
-    "local_timestamper", "pkcs11_signer", "render_pdf", "seal_document", "seal_signer",
+    "MESSAGES", "Code", "IssuedDocument", "SignatureReport", "SigningError", "Table", "VerificationReport",
+    "local_timestamper", "moment", "pkcs11_signer", "render_pdf", "seal_document", "seal_signer",
     "sign_pdf", "signer_from_keys", "signer_from_p12", "verify_pdf",
 ]
 

@@ -41,7 +41,8 @@ def signer_for(cred: Credential):
 
 
 def sample_pdf(text="Attestation de travail", *, reference="TEST-1", lines=()) -> bytes:
-    """An unsigned one-page PDF (uncompressed text, so tests can find and alter it)."""
+    """An unsigned one-page PDF. Its page text is compressed; its reference is also written, as is, in the
+    document information (``/Subject (TEST-1)``), where a test can find and alter it."""
     return render_pdf(IssuedDocument(
         title=text, reference=reference, issued_at=dt.datetime(2026, 1, 15, tzinfo=dt.UTC),
         fields=[("Montant", "1000 DH"), *lines]))

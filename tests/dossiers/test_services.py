@@ -107,7 +107,7 @@ class TestDocuments:
     @pytest.mark.parametrize(("make", "code"), [
         (lambda signed, sample: sample("pas signé"), "NO_SIGNATURE"),
         (lambda signed, sample: b"not a pdf", "NOT_A_PDF"),
-        (lambda signed, sample: signed(cin="AB123456", text="Montant").replace(b"1000 DH", b"9000 DH"),
+        (lambda signed, sample: signed(cin="AB123456", text="Montant").replace(b"(TEST-1)", b"(TEST-9)"),
          "SIGNATURE_INVALID"),
         (lambda signed, sample: signed(cin="EE345678"), "CERTIFICATE_REVOKED"),
         (lambda signed, sample: signed(cin="FG901234"), "CERTIFICATE_EXPIRED"),

@@ -73,12 +73,12 @@ class Command(BaseCommand):
 
 SAMPLES_DIR = settings.BASE_DIR / "var" / "demo-pdfs"
 SAMPLES = [
-    ("demande-de-pension", "Demande de pension"),
-    ("etat-des-services", "Etat des services"),
-    ("certificat-cessation", "Certificat de cessation de paiement"),
-    ("cin", "Copie de la CIN"),
-    ("rib", "Attestation de RIB"),
-    ("radiation", "Decision de radiation des cadres"),
+    ("demande-de-pension", "Demande de pension", "طلب المعاش"),
+    ("etat-des-services", "État des services", "بيان الخدمات"),
+    ("certificat-cessation", "Certificat de cessation de paiement", "شهادة التوقف عن صرف الأجرة"),
+    ("cin", "Copie de la CIN", "نسخة من البطاقة الوطنية للتعريف"),
+    ("rib", "Attestation de RIB", "شهادة التعريف البنكي"),
+    ("radiation", "Décision de radiation des cadres", "قرار الحذف من الأسلاك"),
 ]
 
 
@@ -92,11 +92,11 @@ def _write_sample_pdfs():
 
     SAMPLES_DIR.mkdir(parents=True, exist_ok=True)
     signer = None
-    for name, title in SAMPLES:
+    for name, title, title_ar in SAMPLES:
         path = SAMPLES_DIR / f"{name}.pdf"
         if path.exists():
             continue
         signer = signer or officer_signer(settings.SIGNATURES_DEMO_PKI_DIR, "AB654321")
-        pdf = render_pdf(IssuedDocument(title=title, reference=f"DEMO-{name}", issued_at=datetime.now(UTC),
-                                        issuer="Commune de Tanger"))
+        pdf = render_pdf(IssuedDocument(title=title, title_ar=title_ar, reference=f"DEMO-{name}",
+                                        issued_at=datetime.now(UTC), issuer="Commune de Tanger"))
         path.write_bytes(sign_pdf(pdf, signer))
