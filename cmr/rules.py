@@ -231,15 +231,19 @@ def sha256_hex(data: bytes) -> str:
 def build_manifest(*, portal_dossier_id: str | int, kind: str, affiliate: dict[str, Any],
                    collectivity_code: str, documents: list[tuple[str, str, bytes]],
                    supplement_to: str | None = None, extra: dict | None = None) -> dict[str, Any]:
-    """The manifest of one delivery. ``documents``: (file name, checklist code, content)."""
+    """The manifest of one delivery. ``documents``: (file name, checklist code, content[, SHA-256]).
+
+    The portal passes the digest it recorded at upload (or certification), not one of the bytes it
+    reads now: if the stored file changed since, the back office refuses it instead of accepting a
+    document nobody certified."""
     manifest: dict[str, Any] = {
         "portal_dossier_id": str(portal_dossier_id),
         "kind": kind,
         "affiliate": affiliate,
         "collectivity_code": collectivity_code,
         "documents": [
-            {"name": name, "code": code, "size": len(content), "sha256": sha256_hex(content)}
-            for name, code, content in documents
+            {"name": name, "code": code, "size": len(content), "sha256": (digest or [sha256_hex(content)])[0]}
+            for name, code, content, *digest in documents
         ],
     }
     if supplement_to:

@@ -261,10 +261,11 @@ def _delivery(transmission, documents, certification, first_reference):
     docs = []
     for i, document in enumerate(documents, start=1):
         with document.file.open("rb") as fh:
-            docs.append((f"{i:02d}-{document.item.code}.pdf", document.item.code, fh.read()))
+            docs.append((f"{i:02d}-{document.item.code}.pdf", document.item.code, fh.read(), document.sha256))
     if certification is not None:
         with certification.slip.open("rb") as fh:
-            docs.append((f"{len(docs) + 1:02d}-transmittal_slip.pdf", "transmittal_slip", fh.read()))
+            docs.append((f"{len(docs) + 1:02d}-transmittal_slip.pdf", "transmittal_slip", fh.read(),
+                         certification.slip_sha256 or None))
     supplement_to = None
     if transmission.round > 1:
         supplement_to = dossier.cmr_reference or first_reference
@@ -276,7 +277,7 @@ def _delivery(transmission, documents, certification, first_reference):
         affiliate={"affiliation_number": affiliate.affiliation_number, "ppr": affiliate.ppr, "cin": affiliate.cin},
         collectivity_code=dossier.collectivity.code, documents=docs, supplement_to=supplement_to,
         extra={"round": transmission.round})
-    return manifest, [(name, content) for name, _code, content in docs]
+    return manifest, [(name, content) for name, _code, content, _digest in docs]
 
 
 class _NotReady(Exception):

@@ -155,3 +155,19 @@ def test_the_beat_tasks_send_what_was_left_and_recover_lost_callbacks(lost_callb
     assert states.pop(reviewed.pk) == "under_review" and set(states.values()) == {"received"}
     assert Event.objects.filter(action="receive").count() == 5
     assert tasks.reconcile()["applied"] == 0  # nothing new: applied once
+
+
+@pytest.mark.django_db
+def test_a_stored_file_changed_since_certification_is_refused_not_delivered(cmr_mock, settings):
+    """The manifest carries the digest recorded at upload; the back office checks the bytes against it."""
+    settings.CMR_BASE_URL = cmr_mock.base_url
+    dossier = certified_dossiers(1)[0]
+    document = Document.objects.filter(dossier=dossier).first()
+    with open(document.file.path, "wb") as fh:
+        fh.write(b"%PDF-1.7\nnot what was certified\n%%EOF\n")
+    assert services.send_transmissions(None) == {Transmission.objects.get().pk: services.FAILED}
+    transmission = Transmission.objects.get()
+    assert transmission.status == "failed" and not transmission.cmr_reference
+    assert "sha" in transmission.last_error.lower()
+    assert Dossier.objects.get(pk=dossier.pk).state == "certified"
+    assert cmr_mock.stats()["distinct_portal_dossiers"] == 0

@@ -94,7 +94,8 @@ def start_worker(redis, mock, media_root, log_dir, name, *, beat, pool="threads"
         "CMR_RETRY_BASE_SECONDS": "0.5", "CMR_RETRY_MAX_SECONDS": "4", "CMR_SEND_MAX_ATTEMPTS": "1000",
         "CMR_SEND_LEASE_MARGIN_SECONDS": "3", "CMR_SWEEP_SECONDS": "2", "CMR_RECONCILE_SECONDS": "3600",
         "MEDIA_ROOT": str(media_root), "EMAIL_URL": "dummymail://", "PYTHONUNBUFFERED": "1",
-        "DATABASE_CONN_MAX_AGE": "60",  # as in production (docker-compose): no reconnection per task
+        "DATABASE_CONN_MAX_AGE": "60", "DJANGO_DEBUG": "false",  # as deployed: no reconnection per task,
+        # no query log growing in a long-running process
     })
     if db.get("PASSWORD"):
         env["DATABASE_URL"] = env["DATABASE_URL"].replace(f"{db['USER']}@", f"{db['USER']}:{db['PASSWORD']}@")
