@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -35,6 +36,7 @@ from bench.common import ensure_database  # noqa: E402
 TARGET_RATIO = 0.7
 PDF_BYTES = 200 * 1024
 DOCUMENTS = 5
+BARE_RUNS = 3
 POOL = os.environ.get("BENCH_CMR_POOL", "threads")
 CONCURRENCY = int(os.environ.get("BENCH_CMR_CONCURRENCY", "4"))
 
@@ -136,6 +138,7 @@ def _run_workers(workers, dossiers, tmp):
             log.close()
         mock.stop()
         redis.stop()
+        shutil.rmtree(mock.data_dir, ignore_errors=True)
 
 
 def _bare_loop(dossiers, tmp):
@@ -161,18 +164,31 @@ def _bare_loop(dossiers, tmp):
         return len(payloads) / seconds
     finally:
         mock.stop()
+        shutil.rmtree(mock.data_dir, ignore_errors=True)
 
 
 def run() -> dict:
     ensure_database()
     count = int(os.environ.get("BENCH_CMR_DOSSIERS", "2000"))
-    tmp = Path(tempfile.mkdtemp(prefix="bench-cmr-"))
-    dossiers = _fixtures(count)
-    bare = _bare_loop(dossiers, tmp)
-    one = _run_workers(1, dossiers, tmp)
-    two = _run_workers(2, dossiers, tmp)
+    # The mock's storage in memory where there is room: what is measured is the outbox, not the disk's
+    # writeback (each run stores 2 GB; on disk, later runs were up to twice as slow as the first).
+    shm = Path("/dev/shm")
+    in_memory = shm.is_dir() and shutil.disk_usage(shm).free > 4 * count * DOCUMENTS * PDF_BYTES
+    tmp = Path(tempfile.mkdtemp(prefix="bench-cmr-", dir=shm if in_memory else None))
+    try:
+        dossiers = _fixtures(count)
+        # The bare loop's best of three is the reference: the hardest one to reach.
+        bares = [_bare_loop(dossiers, tmp) for _ in range(BARE_RUNS)]
+        one = _run_workers(1, dossiers, tmp)
+        two = _run_workers(2, dossiers, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    bare = max(bares)
     figures = {
         "dossiers": count, "pdfs_per_dossier": DOCUMENTS, "pdf_kb": PDF_BYTES // 1024,
+        "worker_pool": f"{POOL} x{CONCURRENCY}", "batch": settings.CMR_SEND_BATCH,
+        "mock_storage": "memory (/dev/shm)" if in_memory else "disk",
+        "bare_loop_runs_dossiers_per_s": [round(b, 1) for b in bares],
         "bare_loop_dossiers_per_s": round(bare, 1),
         "one_worker_dossiers_per_s": round(one, 1),
         "two_workers_dossiers_per_s": round(two, 1),

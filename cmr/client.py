@@ -70,6 +70,11 @@ class CmrClient:
         )
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = "e-retraite"
+        # The back office is reached directly, or through the proxy CMR_HTTP_PROXY names: not through
+        # whatever HTTP(S)_PROXY or .netrc the process happens to inherit (read again on every request).
+        self.session.trust_env = False
+        if settings.CMR_HTTP_PROXY:
+            self.session.proxies = {"http": settings.CMR_HTTP_PROXY, "https": settings.CMR_HTTP_PROXY}
 
     # --- transport -----------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
@@ -222,18 +223,22 @@ def claim_batch(first=None, *, limit=None) -> list[Transmission]:
 
 
 def build_deliveries(transmissions) -> dict[int, tuple[dict, list[tuple[str, bytes]]] | Exception]:
-    """Each transmission's manifest and PDFs (its round's documents with SHA-256, then the transmittal
-    slip), read in three queries for the lot; a transmission that cannot be built maps to its error."""
+    """Each transmission's manifest and PDFs (its round's documents with their recorded SHA-256, then
+    the transmittal slip), read in three queries for the lot; one that cannot be built maps to its error."""
     from dossiers.models import Certification, Document
 
-    rounds = Q()
-    for t in transmissions:
-        rounds |= Q(dossier_id=t.dossier_id, round=t.round)
+    keys = {(t.dossier_id, t.round) for t in transmissions}
+    dossier_ids = {dossier_id for dossier_id, _round in keys}
     documents, slips, first_references = {}, {}, {}
-    for document in Document.objects.filter(rounds).select_related("item").order_by("pk"):
-        documents.setdefault((document.dossier_id, document.round), []).append(document)
-    for certification in Certification.objects.filter(rounds).exclude(slip=""):
-        slips[(certification.dossier_id, certification.round)] = certification
+    for dossier_id, round_, name, code, digest in (
+            Document.objects.filter(dossier_id__in=dossier_ids).order_by("pk")
+            .values_list("dossier_id", "round", "file", "item__code", "sha256")):
+        if (dossier_id, round_) in keys:
+            documents.setdefault((dossier_id, round_), []).append((name, code, digest))
+    for dossier_id, round_, name, digest in (Certification.objects.filter(dossier_id__in=dossier_ids)
+                                             .exclude(slip="").values_list("dossier_id", "round", "slip",
+                                                                           "slip_sha256")):
+        slips[(dossier_id, round_)] = (name, digest)
     later = [t.dossier_id for t in transmissions if t.round > 1]
     if later:
         first_references = dict(Transmission.objects.filter(dossier_id__in=later, round=1)
@@ -256,16 +261,18 @@ def build_delivery(transmission) -> tuple[dict, list[tuple[str, bytes]]]:
     return result
 
 
-def _delivery(transmission, documents, certification, first_reference):
+def _read(name) -> bytes:
+    with default_storage.open(name, "rb") as fh:
+        return fh.read()
+
+
+def _delivery(transmission, documents, slip, first_reference):
     dossier = transmission.dossier
-    docs = []
-    for i, document in enumerate(documents, start=1):
-        with document.file.open("rb") as fh:
-            docs.append((f"{i:02d}-{document.item.code}.pdf", document.item.code, fh.read(), document.sha256))
-    if certification is not None:
-        with certification.slip.open("rb") as fh:
-            docs.append((f"{len(docs) + 1:02d}-transmittal_slip.pdf", "transmittal_slip", fh.read(),
-                         certification.slip_sha256 or None))
+    docs = [(f"{i:02d}-{code}.pdf", code, _read(name), digest)
+            for i, (name, code, digest) in enumerate(documents, start=1)]
+    if slip is not None:
+        docs.append((f"{len(docs) + 1:02d}-transmittal_slip.pdf", "transmittal_slip", _read(slip[0]),
+                     slip[1] or None))
     supplement_to = None
     if transmission.round > 1:
         supplement_to = dossier.cmr_reference or first_reference

@@ -11,6 +11,7 @@ from accounts.models import User
 
 from . import timeline
 from .models import ChecklistItem, Event
+from .workflow import State
 
 NOTIFIED_ACTIONS = {"return", "certify", "transmit", "receive", "review", "request_documents", "liquidate",
                     "pay", "reject"}
@@ -57,7 +58,7 @@ def _message(event, managers):
     bodies, subjects = [], []
     for lang in ("fr", "ar"):
         with translation.override(lang):
-            state = dossier.get_state_display()
+            state = State(dossier.state).label  # not get_state_display(): it hashes every choice each time
             subjects.append(_("Dossier %(ref)s: %(state)s") % {"ref": dossier.short_reference, "state": state})
             lines = [_("The dossier %(kind)s of %(name)s is now: %(state)s.") % {
                 "kind": dossier.kind.label, "name": dossier.affiliate.full_name, "state": state}]

@@ -249,6 +249,8 @@ CMR_CALLBACK_SECRET = (
 )
 CMR_CALLBACK_TOLERANCE_SECONDS = env.int("CMR_CALLBACK_TOLERANCE_SECONDS", default=300)
 CMR_CONNECT_TIMEOUT = env.float("CMR_CONNECT_TIMEOUT", default=3.0)
+# An outbound proxy to reach the back office, if the network needs one (environment proxies are ignored).
+CMR_HTTP_PROXY = env.str("CMR_HTTP_PROXY", default="")
 CMR_READ_TIMEOUT = env.float("CMR_READ_TIMEOUT", default=30.0)
 # The outbox's retries: exponential back-off with jitter from BASE up to MAX, then failed.
 CMR_SEND_MAX_ATTEMPTS = env.int("CMR_SEND_MAX_ATTEMPTS", default=8)
