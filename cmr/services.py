@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -182,9 +183,11 @@ def _queue(pk, countdown=None):
             log.warning("CMR transmission %s: could not queue the send; the sweep will", pk, exc_info=True)
 
 
-def lease_seconds() -> float:
-    """How long one send may take before its row is presumed abandoned (timeouts and a margin)."""
-    return settings.CMR_CONNECT_TIMEOUT + settings.CMR_READ_TIMEOUT + settings.CMR_SEND_LEASE_MARGIN_SECONDS
+def batch_lease_seconds() -> float:
+    """How long a batch may hold its rows before they are presumed abandoned: no send starts after
+    ``CMR_SEND_BATCH_SECONDS``, the last one started may take its timeouts, and a margin."""
+    return (settings.CMR_SEND_BATCH_SECONDS + settings.CMR_CONNECT_TIMEOUT + settings.CMR_READ_TIMEOUT
+            + settings.CMR_SEND_LEASE_MARGIN_SECONDS)
 
 
 def backoff_seconds(attempts: int, *, rng=random) -> float:
@@ -202,7 +205,8 @@ def claim_batch(first=None, *, limit=None) -> list[Transmission]:
     """Take up to ``limit`` claimable rows for this worker (``first`` before the others, if claimable).
 
     ``SELECT ... FOR UPDATE SKIP LOCKED``: two workers never take the same row. The lease covers the
-    whole batch; a worker that dies mid-batch leaves rows the sweep takes again when it ends.
+    whole batch (``batch_lease_seconds``); a worker that dies mid-batch leaves rows the sweep takes
+    again when it ends.
     """
     limit = limit or settings.CMR_SEND_BATCH
     now = timezone.now()
@@ -212,9 +216,7 @@ def claim_batch(first=None, *, limit=None) -> list[Transmission]:
                    .values_list("pk", flat=True)[:limit])
         if not pks:
             return []
-        # the rows are sent one after the other: the last may end when every send before it timed out
-        locked_until = now + timedelta(seconds=settings.CMR_SEND_LEASE_MARGIN_SECONDS + len(pks) * (
-            settings.CMR_CONNECT_TIMEOUT + settings.CMR_READ_TIMEOUT))
+        locked_until = now + timedelta(seconds=batch_lease_seconds())
         Transmission.objects.filter(pk__in=pks).update(status=Transmission.Status.SENDING, claimed_at=now,
                                                        locked_until=locked_until, attempts=F("attempts") + 1)
     rows = Transmission.objects.select_related(
@@ -298,6 +300,7 @@ class _Outcome:
     retryable: bool = False
     counts: bool = True  # a "not ready yet" wait does not use up an attempt
     claimed_at: object = None
+    again_now: bool = False  # not tried: due again at once
 
 
 def send_transmissions(first=None, *, client=None, limit=None) -> dict[int, str]:
@@ -333,8 +336,12 @@ def _send(batch, client) -> dict[int, str]:
 
     client = client or get_client()
     outcomes = {}
+    deadline = time.monotonic() + settings.CMR_SEND_BATCH_SECONDS
     for transmission, delivery in zip(batch, build_deliveries(batch).values(), strict=True):
-        if isinstance(delivery, _NotReady):
+        if time.monotonic() > deadline:  # a slow back office: what is left goes back, due now
+            outcomes[transmission.pk] = _Outcome(error="not sent: the batch ran out of time", retryable=True,
+                                                 counts=False, again_now=True)
+        elif isinstance(delivery, _NotReady):
             outcomes[transmission.pk] = _Outcome(error=str(delivery), retryable=True, counts=False)
         elif isinstance(delivery, Exception):  # a missing or unreadable file: staff must look
             outcomes[transmission.pk] = _Outcome(error=f"{type(delivery).__name__}: {delivery}")
@@ -403,13 +410,14 @@ def _by_pk(values: dict, field: str):
 
 
 def _record_failure(row, outcome, now, retries) -> str:
-    row.last_error = outcome.error[:4000]
+    if not outcome.again_now:  # a row put back untried keeps the error of its last real attempt
+        row.last_error = outcome.error[:4000]
     row.locked_until = None
     if not outcome.counts:
         row.attempts = max(row.attempts - 1, 0)
     if outcome.retryable and row.attempts < settings.CMR_SEND_MAX_ATTEMPTS:
         row.status = Transmission.Status.PENDING
-        delay = backoff_seconds(row.attempts)
+        delay = 0 if outcome.again_now else backoff_seconds(row.attempts)
         row.next_attempt_at = now + timedelta(seconds=delay)
         retries.append((row, delay))
         result = RETRY

@@ -256,7 +256,10 @@ CMR_READ_TIMEOUT = env.float("CMR_READ_TIMEOUT", default=30.0)
 CMR_SEND_MAX_ATTEMPTS = env.int("CMR_SEND_MAX_ATTEMPTS", default=8)
 # A worker claims up to this many due transmissions at once, sends them one after the other and records
 # their outcomes together (one transaction): the bookkeeping per dossier stays small under a burst.
-CMR_SEND_BATCH = env.int("CMR_SEND_BATCH", default=20)
+CMR_SEND_BATCH = env.int("CMR_SEND_BATCH", default=50)
+# A batch stops starting sends after this long; the rest go back to the outbox at once. This bounds the
+# batch's lease (so a worker that dies mid-batch delays its rows by minutes, not hours).
+CMR_SEND_BATCH_SECONDS = env.float("CMR_SEND_BATCH_SECONDS", default=30.0)
 CMR_RETRY_BASE_SECONDS = env.float("CMR_RETRY_BASE_SECONDS", default=10.0)
 CMR_RETRY_MAX_SECONDS = env.float("CMR_RETRY_MAX_SECONDS", default=900.0)
 # Defaults of `manage.py run_cmr_mock` (the mock's own CMR_MOCK_* variables win).

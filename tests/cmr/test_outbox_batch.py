@@ -171,3 +171,30 @@ def test_a_stored_file_changed_since_certification_is_refused_not_delivered(cmr_
     assert "sha" in transmission.last_error.lower()
     assert Dossier.objects.get(pk=dossier.pk).state == "certified"
     assert cmr_mock.stats()["distinct_portal_dossiers"] == 0
+
+
+@pytest.mark.django_db
+def test_a_batch_out_of_time_puts_the_rest_back_due_at_once(cmr_mock, settings):
+    """No send starts after CMR_SEND_BATCH_SECONDS: the rows left are pending again, untried, due now."""
+    settings.CMR_BASE_URL = cmr_mock.base_url
+    settings.CMR_SEND_BATCH_SECONDS = 0.3
+    cmr_mock.set_faults(latency_ms=400)
+    certified_dossiers(3)
+    before = services.timezone.now()
+    outcomes = services.send_transmissions(None)
+    assert sorted(outcomes.values()) == [services.SENT, services.RETRY, services.RETRY]
+    put_back = Transmission.objects.filter(status="pending")
+    assert put_back.count() == 2
+    assert all(t.attempts == 0 and t.next_attempt_at <= services.timezone.now() and t.locked_until is None
+               and t.next_attempt_at >= before for t in put_back)
+    cmr_mock.set_faults(latency_ms=0)
+    settings.CMR_SEND_BATCH_SECONDS = 30
+    assert set(services.send_transmissions(None).values()) == {services.SENT}
+    assert cmr_mock.stats()["distinct_portal_dossiers"] == 3
+
+
+def test_the_lease_of_a_batch_is_bounded_by_its_time_budget(settings):
+    settings.CMR_SEND_BATCH_SECONDS, settings.CMR_CONNECT_TIMEOUT, settings.CMR_READ_TIMEOUT = 30, 3, 30
+    settings.CMR_SEND_LEASE_MARGIN_SECONDS = 30
+    settings.CMR_SEND_BATCH = 500  # the lease does not grow with the batch
+    assert services.batch_lease_seconds() == 93

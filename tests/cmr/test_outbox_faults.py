@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection
@@ -92,7 +93,9 @@ def start_worker(redis, mock, media_root, log_dir, name, *, beat, pool="threads"
         "REDIS_URL": redis.url, "CELERY_TASK_ALWAYS_EAGER": "false", "CELERY_TASK_DEFAULT_QUEUE": QUEUE,
         "CMR_BASE_URL": mock.base_url, "CMR_CONNECT_TIMEOUT": "1", "CMR_READ_TIMEOUT": "1.5",
         "CMR_RETRY_BASE_SECONDS": "0.5", "CMR_RETRY_MAX_SECONDS": "4", "CMR_SEND_MAX_ATTEMPTS": "1000",
-        "CMR_SEND_LEASE_MARGIN_SECONDS": "3", "CMR_SWEEP_SECONDS": "2", "CMR_RECONCILE_SECONDS": "3600",
+        "CMR_SEND_LEASE_MARGIN_SECONDS": "3", "CMR_SEND_BATCH": str(django_settings.CMR_SEND_BATCH),
+        "CMR_SEND_BATCH_SECONDS": "5",
+        "CMR_SWEEP_SECONDS": "2", "CMR_RECONCILE_SECONDS": "3600",
         "MEDIA_ROOT": str(media_root), "EMAIL_URL": "dummymail://", "PYTHONUNBUFFERED": "1",
         "DATABASE_CONN_MAX_AGE": "60", "DJANGO_DEBUG": "false",  # as deployed: no reconnection per task,
         # no query log growing in a long-running process
