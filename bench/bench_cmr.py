@@ -13,7 +13,6 @@ its dossiers first.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -142,8 +141,9 @@ def _run_workers(workers, dossiers, tmp):
 
 
 def _bare_loop(dossiers, tmp):
-    import requests
-
+    """The same payloads, built beforehand, posted one after the other through the outbox's own HTTP
+    client (``cmr.client.CmrClient``, one connection kept alive): what the outbox adds is what differs."""
+    from cmr.client import CmrClient
     from cmr.models import Transmission
     from cmr.services import build_delivery
     from tests.cmr_mock import MockCmr
@@ -153,14 +153,12 @@ def _bare_loop(dossiers, tmp):
         "dossier", "dossier__kind", "dossier__affiliate", "dossier__collectivity")]
     mock = MockCmr(Path(tempfile.mkdtemp(dir=tmp))).start()
     try:
-        session = requests.Session()
+        client = CmrClient(mock.base_url, connect_timeout=5, read_timeout=30)
         start = time.perf_counter()
         for key, manifest, files in payloads:
-            parts = [("manifest", (None, json.dumps(manifest), "application/json"))]
-            parts += [("file", (name, content, "application/pdf")) for name, content in files]
-            session.post(f"{mock.base_url}/dossiers", files=parts, headers={"Idempotency-Key": key},
-                         timeout=30).raise_for_status()
+            client.send_dossier(idempotency_key=key, manifest=manifest, files=files)
         seconds = time.perf_counter() - start
+        assert mock.stats()["distinct_portal_dossiers"] == len(payloads)
         return len(payloads) / seconds
     finally:
         mock.stop()

@@ -167,4 +167,19 @@ def test_the_client_is_configured_from_settings(settings):
     client = get_client()
 
     assert client.base_url == "http://cmr.example:8001"
-    assert client.timeout == (1.5, 12)
+    assert (client.timeout.connect_timeout, client.timeout.read_timeout) == (1.5, 12)
+
+
+def test_an_inherited_proxy_is_ignored_and_the_configured_one_is_used(cmr_mock, settings, monkeypatch):
+    import urllib3
+
+    from cmr.client import CmrClient
+
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
+    CmrClient(cmr_mock.base_url).find_by_portal_id("none")  # reached directly, or this raises
+
+    settings.CMR_HTTP_PROXY = "http://proxy.ministere.test:3128"
+    client = CmrClient(cmr_mock.base_url)
+    assert isinstance(client.http, urllib3.ProxyManager)
+    assert client.http.proxy.host == "proxy.ministere.test" and client.http.proxy.port == 3128
