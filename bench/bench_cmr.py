@@ -1,13 +1,15 @@
 """The outbox's throughput: certified dossiers to CMR references, on real Celery workers and Redis.
 
 N dossiers (default 2,000; BENCH_CMR_DOSSIERS) of five 200 KB PDFs each. Measured from committed
-outbox rows (what certification leaves behind) to every transmission delivered, with one and with two
-worker processes (threads pool, 4 each) on a Redis server of the bench's own, against the real mock
-back office (no faults). Compared with a bare loop posting the same payloads to a fresh mock with one
-HTTP client. Target: one worker reaches at least 0.7 of the bare loop's rate.
+outbox rows and their queued tasks (what certification leaves behind) to every transmission
+delivered, with one and with two worker processes (threads pool, 4 threads each: BENCH_CMR_POOL,
+BENCH_CMR_CONCURRENCY; run as deployed: no DEBUG, persistent connections) on a Redis server of the
+bench's own, against the real mock back office (no faults, its storage in /dev/shm when there is
+room). The e-mails of each delivery are sent by the same workers (dummy backend). Compared with a
+bare loop posting the same payloads, built beforehand, through the same HTTP client (best of three
+runs). Target: one worker reaches at least 0.7 of the bare loop's rate.
 
-Run on the benchmark database (``eretraite_outbox_bench`` or DATABASE_URL's name): it is emptied of
-its dossiers first.
+Run on the benchmark database (DATABASE_URL's name): it is emptied of its dossiers first.
 """
 
 from __future__ import annotations
