@@ -125,6 +125,7 @@ AXES_VERBOSE = False
 
 # Internationalisation: French and Arabic; the browser's language first, then the user's choice.
 LANGUAGE_CODE = "fr"
+FORMAT_MODULE_PATH = ["eretraite.formats"]  # Arabic date-time formats (Django's locale has none)
 LANGUAGES = [("fr", _("French")), ("ar", _("Arabic"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600

@@ -79,3 +79,16 @@ def test_compose_file_describes_the_production_topology():
 
 def test_healthz(client, db):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_arabic_pages_write_dates_day_first_on_a_24_hour_clock():
+    import datetime as dt
+
+    from django.utils import formats, translation
+
+    moment = dt.datetime(2026, 11, 23, 19, 22)
+    with translation.override("ar"):
+        assert formats.date_format(moment, "SHORT_DATETIME_FORMAT") == "23/11/2026 19:22"
+        assert formats.date_format(moment.date(), "SHORT_DATE_FORMAT") == "23/11/2026"
+    with translation.override("fr"):
+        assert formats.date_format(moment, "SHORT_DATETIME_FORMAT") == "23/11/2026 19:22"
