@@ -488,7 +488,9 @@ def request_documents(user, dossier_id, *, item_codes, text) -> Dossier:
 
     if not (item_codes or (text or "").strip()):
         raise DossierError(_("Say which documents are missing."), code="reason_required")
-    return apply_transition(dossier_id, "request_documents", by=user, reason=text or "-", after=record,
+    # with items and no words, the reason is the bare state code, which the timeline and e-mails leave out
+    return apply_transition(dossier_id, "request_documents", by=user, reason=(text or "").strip()
+                            or State.DOCUMENTS_REQUESTED.value, after=record,
                             data={"items": list(item_codes)})
 
 

@@ -3,6 +3,7 @@ timeline and the bilingual e-mails."""
 
 import html
 import importlib
+import re
 
 import pytest
 from django.apps import apps
@@ -157,3 +158,19 @@ def test_a_stage_email_carries_no_bare_stage_code(officers, affiliate, django_ca
     [message] = mail.outbox
     assert "Liquidé" in message.body and "تمت التصفية" in message.body
     assert "liquidated" not in message.body
+
+
+def test_a_request_naming_documents_without_words_shows_no_placeholder(officers, affiliate, client,
+                                                                       django_capture_on_commit_callbacks):
+    dossier = under_review(officers, affiliate)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_documents(CmrAgentFactory(), dossier.pk, item_codes=["rib"], text="  ")
+    event = Event.objects.get(dossier=dossier, action="request_documents")
+    assert event.text == "documents_requested"  # the bare state code: said by the state already
+    [message] = mail.outbox
+    assert "documents_requested" not in message.body and "\n-\n" not in message.body
+    client.force_login(officers[0])
+    for language in ("fr", "ar"):
+        text = re.sub(r"<[^>]+>", "\n", timeline_html(client, dossier, language))
+        shown = [line.strip() for line in text.splitlines()]
+        assert "documents_requested" not in shown and "-" not in shown
