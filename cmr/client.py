@@ -27,6 +27,7 @@ from django.conf import settings
 from . import rules
 
 RETRYABLE_STATUSES = frozenset({408, 425, 429})
+REFERENCE_MAX_LENGTH = 64  # the portal's column (Transmission.cmr_reference, Dossier.cmr_reference)
 
 
 class CmrError(Exception):
@@ -171,10 +172,16 @@ class CmrClient:
                                  headers={"Idempotency-Key": idempotency_key})
         data = self._json("POST", "/dossiers", response)
         reference = data.get("reference")
+        if not 200 <= response.status_code < 300:
+            raise CmrRetryableError(f"POST /dossiers: HTTP {response.status_code} is not a receipt",
+                                    status=response.status_code, body=response.text, code="not_a_receipt")
         if not isinstance(reference, str) or not reference.strip():
             raise CmrRetryableError("POST /dossiers: the answer carries no CMR reference",
                                     status=response.status_code, body=response.text,
                                     code="no_reference")
+        if len(reference.strip()) > REFERENCE_MAX_LENGTH:
+            raise CmrRetryableError(f"POST /dossiers: the CMR reference is longer than {REFERENCE_MAX_LENGTH}",
+                                    status=response.status_code, body=response.text, code="bad_reference")
         return DeliveryReceipt(
             reference=reference.strip(),
             replayed=response.headers.get("Idempotent-Replayed", "").lower() == "true",

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
@@ -211,9 +211,17 @@ def claim_batch(first=None, *, limit=None) -> list[Transmission]:
     limit = limit or settings.CMR_SEND_BATCH
     now = timezone.now()
     with transaction.atomic():
-        pks = list(Transmission.objects.select_for_update(skip_locked=True).filter(_claimable(now))
-                   .order_by(Case(When(pk=first or 0, then=Value(0)), default=Value(1)), "next_attempt_at", "pk")
-                   .values_list("pk", flat=True)[:limit])
+        rows = list(Transmission.objects.select_for_update(skip_locked=True).filter(_claimable(now))
+                    .order_by(Case(When(pk=first or 0, then=Value(0)), default=Value(1)), "next_attempt_at", "pk")
+                    .values_list("pk", "attempts")[:limit])
+        # a row whose senders vanished (or could not record) every time it was tried: staff must look
+        abandoned = [pk for pk, attempts in rows if attempts >= settings.CMR_SEND_MAX_ATTEMPTS]
+        if abandoned:
+            Transmission.objects.filter(pk__in=abandoned).update(
+                status=Transmission.Status.FAILED, locked_until=None,
+                last_error=f"no outcome was recorded after {settings.CMR_SEND_MAX_ATTEMPTS} attempts")
+            log.error("CMR transmissions %s failed: no outcome recorded after the last attempt", abandoned)
+        pks = [pk for pk, attempts in rows if attempts < settings.CMR_SEND_MAX_ATTEMPTS]
         if not pks:
             return []
         locked_until = now + timedelta(seconds=batch_lease_seconds())
@@ -250,7 +258,7 @@ def build_deliveries(transmissions) -> dict[int, tuple[dict, list[tuple[str, byt
         try:
             out[t.pk] = _delivery(t, documents.get((t.dossier_id, t.round), []), slips.get((t.dossier_id, t.round)),
                                   first_references.get(t.dossier_id))
-        except (_NotReady, OSError, ValueError) as exc:
+        except Exception as exc:  # noqa: BLE001 (a missing file, a bad name...: that row's outcome, not the batch's)
             out[t.pk] = exc
     return out
 
@@ -319,10 +327,21 @@ def send_transmissions(first=None, *, client=None, limit=None) -> dict[int, str]
     with _in_flight_lock:
         _in_flight.update(pks)
     try:
-        return _send(batch, client)
-    finally:
+        outcomes = _send(batch, client)
+    finally:  # before the outcomes are recorded: a row put back is queued again, and must not be skipped
         with _in_flight_lock:
             _in_flight.difference_update(pks)
+    try:
+        return _record_outcomes(outcomes)
+    except DatabaseError:  # one row must not hold back the others: record them one by one
+        log.exception("CMR batch %s: recording the outcomes failed; recording them one by one", sorted(pks))
+        results = {}
+        for pk, outcome in outcomes.items():
+            try:
+                results.update(_record_outcomes({pk: outcome}))
+            except DatabaseError:
+                log.exception("CMR transmission %s: its outcome could not be recorded; the lease will end", pk)
+        return results
 
 
 # The rows this process's batches hold right now: a task queued for one of them (a burst of
@@ -331,7 +350,7 @@ _in_flight: set[int] = set()
 _in_flight_lock = threading.Lock()
 
 
-def _send(batch, client) -> dict[int, str]:
+def _send(batch, client) -> dict[int, _Outcome]:
     from .client import CmrError, get_client
 
     client = client or get_client()
@@ -355,7 +374,7 @@ def _send(batch, client) -> dict[int, str]:
                 outcomes[transmission.pk] = _Outcome(reference=receipt.reference)
     for transmission in batch:
         outcomes[transmission.pk].claimed_at = transmission.claimed_at
-    return _record_outcomes(outcomes)
+    return outcomes
 
 
 def send_transmission(pk, *, client=None) -> str:
@@ -405,14 +424,15 @@ def _record_outcomes(outcomes: dict[int, _Outcome]) -> dict[int, str]:
 def _store_deliveries(references: dict[int, str], now) -> None:
     """Mark a batch's rows delivered, each with its reference, in one UPDATE ... FROM (VALUES ...).
 
-    (PostgreSQL, and SQLite 3.33 or later.) A CASE over the batch costs Django more to build than the
-    database to run: ten milliseconds for fifty rows, against one."""
-    table = connection.ops.quote_name(Transmission._meta.db_table)
+    PostgreSQL, and SQLite 3.35 or later (as bulk_create's RETURNING needs too). A CASE over the batch
+    costs Django more to build than the database to run: ten milliseconds for fifty rows, against one."""
+    quote = connection.ops.quote_name
+    table, pk = quote(Transmission._meta.db_table), quote(Transmission._meta.pk.column)
     values = ", ".join(["(%s, %s)"] * len(references))
     sql = (f"UPDATE {table} SET status = %s, cmr_reference = v.column2, delivered_at = %s, "  # noqa: S608
-           f"locked_until = NULL, last_error = '' FROM (VALUES {values}) AS v WHERE {table}.id = v.column1")
-    with connection.cursor() as cursor:  # only a quoted table name and placeholders are formatted in
-        cursor.execute(sql, [Transmission.Status.DELIVERED.value, now,
+           f"locked_until = NULL, last_error = '' FROM (VALUES {values}) AS v WHERE {table}.{pk} = v.column1")
+    with connection.cursor() as cursor:  # only quoted names and placeholders are formatted in
+        cursor.execute(sql, [Transmission.Status.DELIVERED.value, connection.ops.adapt_datetimefield_value(now),
                              *(x for item in references.items() for x in item)])
 
 

@@ -1,5 +1,6 @@
 """E-mails about a dossier's stage changes, to its preparer and its collectivity's manager."""
 
+import logging
 from collections import defaultdict
 
 from django.conf import settings
@@ -12,6 +13,8 @@ from accounts.models import User
 from . import timeline
 from .models import ChecklistItem, Event
 from .workflow import State
+
+log = logging.getLogger(__name__)
 
 NOTIFIED_ACTIONS = {"return", "certify", "transmit", "receive", "review", "request_documents", "liquidate",
                     "pay", "reject"}
@@ -33,7 +36,14 @@ def send_stage_changes(pairs) -> int:
                                        role=User.Role.MANAGER, is_active=True):
         managers[manager.collectivity_id].append(manager)
     messages = [m for m in (_message(e, managers[e.dossier.collectivity_id]) for e in events) if m is not None]
-    return get_connection().send_messages(messages) if messages else 0
+    sent = 0
+    with get_connection() as connection:
+        for message in messages:  # one by one: a refused message does not lose the others
+            try:
+                sent += connection.send_messages([message]) or 0
+            except Exception:
+                log.exception("Could not send the e-mail %r to %s", message.subject, message.to)
+    return sent
 
 
 def recipients(dossier, managers) -> list[str]:

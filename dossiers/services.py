@@ -296,8 +296,8 @@ def apply_transition(dossier_id, name, *, by, reason="", data=None, on_behalf_of
     transaction. ``by`` is the user, or None for the platform or the CMR back office."""
     transition = _transition(name)
     with transaction.atomic():
-        dossier = Dossier.objects.select_for_update().select_related("kind", "collectivity", "affiliate").get(
-            pk=dossier_id)
+        dossier = Dossier.objects.select_for_update(of=("self",)).select_related(  # not the kind, not the
+            "kind", "collectivity", "affiliate").get(pk=dossier_id)  # collectivity: others lock them too
         if dossier.state not in transition.sources:
             raise DossierError(_("This action is not possible: the dossier is %(state)s.")
                                % {"state": dossier.get_state_display()}, code="wrong_state")
@@ -319,7 +319,8 @@ def apply_transition_many(dossier_ids, name, *, by, data=None) -> list[Dossier]:
     Returns the dossiers moved."""
     transition = _transition(name)
     with transaction.atomic():
-        dossiers = [d for d in Dossier.objects.select_for_update().select_related("kind", "collectivity", "affiliate")
+        dossiers = [d for d in Dossier.objects.select_for_update(of=("self",))
+                    .select_related("kind", "collectivity", "affiliate")
                     .filter(pk__in=list(dossier_ids)).order_by("pk") if d.state in transition.sources]
         if not dossiers:
             return []

@@ -9,3 +9,9 @@ from . import notifications
 def notify_stage_changes(pairs):
     """E-mails for stage-change events; ``pairs``: [(dossier id, event id), ...]."""
     notifications.send_stage_changes(pairs)
+
+
+@shared_task(ignore_result=True)
+def notify_stage_change(dossier_id, event_id):
+    """The former one-event task: messages queued before an upgrade are still sent."""
+    notifications.send_stage_changes([(dossier_id, event_id)])

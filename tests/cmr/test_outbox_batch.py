@@ -12,6 +12,7 @@ import pytest
 from django.core import mail
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.mail.backends import locmem
 from django.db import connection, transaction
 
 from accounts.models import AuditEvent
@@ -198,3 +199,89 @@ def test_the_lease_of_a_batch_is_bounded_by_its_time_budget(settings):
     settings.CMR_SEND_LEASE_MARGIN_SECONDS = 30
     settings.CMR_SEND_BATCH = 500  # the lease does not grow with the batch
     assert services.batch_lease_seconds() == 93
+
+
+@pytest.mark.django_db
+def test_a_sender_whose_lease_ran_out_does_not_overwrite_the_next_ones_claim(cmr_mock, settings):
+    settings.CMR_BASE_URL = cmr_mock.base_url
+    certified_dossiers(1)
+    [first] = services.claim_batch(None)
+    Transmission.objects.update(locked_until=services.timezone.now() - services.timedelta(seconds=1))
+    [second] = services.claim_batch(None)  # another worker takes the abandoned row
+    assert second.claimed_at != first.claimed_at
+    late = services._Outcome(error="HTTP 503", retryable=True, claimed_at=first.claimed_at)
+    assert services._record_outcomes({first.pk: late}) == {first.pk: services.SKIPPED}
+    row = Transmission.objects.get()
+    assert row.status == "sending" and row.claimed_at == second.claimed_at and row.last_error == ""
+
+
+@pytest.mark.django_db
+def test_a_row_abandoned_at_every_attempt_is_failed_for_staff_not_retried_forever(cmr_mock, settings):
+    settings.CMR_BASE_URL = cmr_mock.base_url
+    settings.CMR_SEND_MAX_ATTEMPTS = 3
+    certified_dossiers(2)
+    stuck = Transmission.objects.order_by("pk").first()
+    Transmission.objects.filter(pk=stuck.pk).update(
+        status="sending", attempts=3, locked_until=services.timezone.now() - services.timedelta(seconds=1))
+    outcomes = services.send_transmissions(None)
+    assert stuck.pk not in outcomes and list(outcomes.values()) == [services.SENT]
+    stuck.refresh_from_db()
+    assert stuck.status == "failed" and "no outcome was recorded" in stuck.last_error
+    assert cmr_mock.stats()["distinct_portal_dossiers"] == 1
+
+
+@pytest.mark.django_db
+def test_when_a_batch_cannot_be_recorded_its_rows_are_recorded_one_by_one(cmr_mock, settings, monkeypatch):
+    from django.db import DatabaseError
+
+    settings.CMR_BASE_URL = cmr_mock.base_url
+    certified_dossiers(3)
+    record = services._record_outcomes
+
+    def refuse_batches(outcomes):
+        if len(outcomes) > 1:
+            raise DatabaseError("deadlock detected")
+        return record(outcomes)
+
+    monkeypatch.setattr(services, "_record_outcomes", refuse_batches)
+    outcomes = services.send_transmissions(None)
+    assert len(outcomes) == 3 and set(outcomes.values()) == {services.SENT}
+    assert set(Transmission.objects.values_list("status", flat=True)) == {"delivered"}
+    assert Event.objects.filter(action="transmit").count() == 3
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("answer", [
+    (302, b'{"reference": "CMR-2026-1"}', "application/json"),  # not a receipt, whatever it says
+    (201, b'{"reference": "' + b"R" * 65 + b'"}', "application/json"),  # longer than the portal keeps
+])
+def test_an_answer_that_is_not_a_usable_receipt_is_retried_never_delivered(callback_receiver, settings, answer):
+    settings.CMR_BASE_URL = callback_receiver.url
+    certified_dossiers(1)
+    callback_receiver.default = answer
+    assert list(services.send_transmissions(None).values()) == [services.RETRY]
+    row = Transmission.objects.get()
+    assert row.status == "pending" and not row.cmr_reference and row.attempts == 1
+    assert Dossier.objects.get().state == "certified"
+
+
+class _RefusingBackend(locmem.EmailBackend):
+    """Refuses the e-mail of one address, as an SMTP server may; keeps the others in mail.outbox."""
+
+    def send_messages(self, messages):
+        if any("refused" in address for m in messages for address in m.to):
+            raise OSError("550 mailbox unavailable")
+        return super().send_messages(messages)
+
+
+@pytest.mark.django_db
+def test_one_refused_e_mail_does_not_lose_the_others_of_the_batch(cmr_mock, settings,
+                                                                  django_capture_on_commit_callbacks):
+    settings.CMR_BASE_URL = cmr_mock.base_url
+    settings.EMAIL_BACKEND = f"{__name__}._RefusingBackend"
+    dossiers = certified_dossiers(3)
+    refused = AgentFactory(email="refused@tanger.ma", collectivity=dossiers[1].collectivity)
+    Dossier.objects.filter(pk=dossiers[1].pk).update(submitted_by=refused)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.send_transmissions(None)
+    assert len(mail.outbox) == 2

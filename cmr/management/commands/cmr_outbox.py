@@ -15,7 +15,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, every=0, **options):
         while True:
-            outcomes = [services.send_transmission(pk) for pk in services.due_transmissions()]
+            outcomes = []
+            while batch := services.send_transmissions(None):  # every due row, a batch at a time
+                outcomes += batch.values()
             if outcomes:
                 self.stdout.write(", ".join(f"{o}: {outcomes.count(o)}" for o in sorted(set(outcomes))))
             if not every:
