@@ -386,6 +386,17 @@ def _notify(pairs):
         log.warning("Could not queue the notification of events %s", pairs, exc_info=True)
 
 
+def take_action(user, dossier_id, name, *, reason="", on_behalf_of=None) -> Dossier:
+    """A workflow action an officer or a CMR agent takes by hand: submit and certify through their own
+    services (guards, transmittal slip, outbox), any other through ``apply_transition``."""
+    if name in ("submit", "submit_supplement"):
+        return submit(user, dossier_id, reason=reason, on_behalf_of=on_behalf_of)
+    if name == "certify":
+        return certify(user, dossier_id, on_behalf_of=on_behalf_of)
+    dossier = _scoped(user, dossier_id)
+    return apply_transition(dossier.pk, name, by=user, reason=reason, on_behalf_of=on_behalf_of)
+
+
 def submit(user, dossier_id, **kw):
     dossier = _scoped(user, dossier_id)
     name = "submit_supplement" if dossier.state == State.DOCUMENTS_REQUESTED else "submit"

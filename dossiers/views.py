@@ -161,17 +161,27 @@ def slip(request, pk, round):
     return _serve(certification.slip, f"bordereau-{dossier.short_reference}-{round}.pdf")
 
 
+def _attempt(request, pk, do, success=None):
+    """Run a service act on a dossier: its refusals become messages, its success one; back to the page."""
+    try:
+        do()
+    except DossierError as exc:
+        _refused(request, exc)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc) or _("Your account may not take this action on this dossier."))
+    else:
+        if success:
+            messages.success(request, success)
+    return redirect("dossiers:detail", pk)
+
+
 @login_required
 @require_POST
 def document_remove(request, pk, doc_pk):
     dossier = selectors.get_dossier(request.user, pk)
     get_object_or_404(Document, pk=doc_pk, dossier=dossier)
-    try:
-        services.remove_document(request.user, doc_pk, on_behalf_of=_behalf(request))
-        messages.success(request, _("The document is removed."))
-    except DossierError as exc:
-        _refused(request, exc)
-    return redirect("dossiers:detail", pk)
+    return _attempt(request, pk, lambda: services.remove_document(request.user, doc_pk, on_behalf_of=_behalf(request)),
+                    _("The document is removed."))
 
 
 @login_required
@@ -180,49 +190,26 @@ def act(request, pk, name):
     dossier = selectors.get_dossier(request.user, pk)
     if name not in TRANSITIONS:
         raise Http404
-    reason = request.POST.get("reason", "")
-    try:
-        if name in ("submit", "submit_supplement"):
-            services.submit(request.user, dossier.pk, reason=reason, on_behalf_of=_behalf(request))
-        elif name == "certify":
-            services.certify(request.user, dossier.pk, on_behalf_of=_behalf(request))
-        else:
-            services.apply_transition(dossier.pk, name, by=request.user, reason=reason,
-                                      on_behalf_of=_behalf(request))
-    except DossierError as exc:
-        _refused(request, exc)
-    except PermissionDenied as exc:
-        messages.error(request, str(exc) or _("Your account may not take this action on this dossier."))
-    else:
-        messages.success(request, _("Done: %(action)s.") % {"action": TRANSITIONS[name].label})
-    return redirect("dossiers:detail", pk)
+    return _attempt(request, pk, lambda: services.take_action(
+        request.user, dossier.pk, name, reason=request.POST.get("reason", ""), on_behalf_of=_behalf(request)),
+        _("Done: %(action)s.") % {"action": TRANSITIONS[name].label})
 
 
 @login_required
 @require_POST
 def request_documents_view(request, pk):
     dossier = selectors.get_dossier(request.user, pk)
-    try:
-        services.request_documents(request.user, dossier.pk, item_codes=request.POST.getlist("items"),
-                                   text=request.POST.get("text", ""))
-    except DossierError as exc:
-        _refused(request, exc)
-    except PermissionDenied as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("The documents are requested."))
-    return redirect("dossiers:detail", pk)
+    return _attempt(request, pk, lambda: services.request_documents(
+        request.user, dossier.pk, item_codes=request.POST.getlist("items"), text=request.POST.get("text", "")),
+        _("The documents are requested."))
 
 
 @login_required
 @require_POST
 def observe(request, pk):
     dossier = selectors.get_dossier(request.user, pk)
-    try:
-        services.add_observation(request.user, dossier.pk, request.POST.get("text", ""), on_behalf_of=_behalf(request))
-    except DossierError as exc:
-        _refused(request, exc)
-    return redirect("dossiers:detail", pk)
+    return _attempt(request, pk, lambda: services.add_observation(
+        request.user, dossier.pk, request.POST.get("text", ""), on_behalf_of=_behalf(request)))
 
 
 @login_required

@@ -249,3 +249,19 @@ def test_timeline_names_documents_in_the_readers_language(officers, affiliate, s
     timeline = arabic.split('data-testid="timeline"')[1].split("</ol>")[0]
     assert "شهادة التعريف البنكي" in timeline and "Attestation de RIB" not in timeline
     assert "Attestation de RIB" in french.split('data-testid="timeline"')[1].split("</ol>")[0]
+
+
+@pytest.mark.django_db
+def test_a_hand_action_is_refused_outside_the_scope_and_from_the_wrong_state(officers, affiliate):
+    """take_action (the dossier page's buttons): another commune's officer gets 404, nothing changes;
+    a stage the state does not allow is refused."""
+    manager, agent = officers
+    dossier = services.open_dossier(agent, affiliate_id=affiliate.pk, kind_code="age_limit")
+    stranger = ManagerFactory(collectivity=other_commune())
+    with pytest.raises(Http404):
+        services.take_action(stranger, dossier.pk, "cancel", reason="not mine")
+    with pytest.raises(DossierError):  # a draft cannot be liquidated, whoever asks
+        services.take_action(manager, dossier.pk, "liquidate")
+    services.take_action(agent, dossier.pk, "cancel", reason="opened by mistake")
+    assert Dossier.objects.get(pk=dossier.pk).state == "cancelled"
+    assert Event.objects.filter(dossier=dossier, action="cancel").count() == 1
