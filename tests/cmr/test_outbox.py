@@ -10,10 +10,8 @@ from cmr.models import Transmission
 from dossiers import services as dossier_services
 from dossiers.models import Dossier, Event
 from tests.cmr_mock import TEST_SECRET, wait_until
-from tests.dossiers.conftest import affiliate, officers  # noqa: F401
+from tests.dossiers.conftest import affiliate, fill, officers  # noqa: F401
 from tests.pki import pki, pki_settings, sample_pdf, signed_pdf  # noqa: F401
-
-BASIC = ["application", "removal_decision", "cessation", "service_statement", "cin", "marriage", "rib"]
 
 
 @pytest.fixture
@@ -23,9 +21,7 @@ def certified(officers, affiliate, signed_pdf, settings, django_capture_on_commi
     def make():
         manager, agent = officers
         dossier = dossier_services.open_dossier(agent, affiliate_id=affiliate.pk, kind_code="age_limit")
-        for code in BASIC:
-            dossier_services.add_document(agent, dossier.pk, item_code=code, filename=f"{code}.pdf",
-                                          data=signed_pdf(cin="CD789012", text=f"{code} {dossier.pk}"))
+        fill(agent, dossier, signed_pdf)
         dossier_services.submit(agent, dossier.pk)
         with django_capture_on_commit_callbacks(execute=True):
             dossier_services.certify(manager, dossier.pk)

@@ -31,14 +31,13 @@ from dossiers import services as dossier_services
 from dossiers.models import ChecklistItem, Document, Dossier, DossierKind, Event
 from tests.affiliates.factories import AffiliateFactory, with_career
 from tests.cmr_mock import ROOT, TEST_SECRET, wait_until
-from tests.dossiers.conftest import affiliate, officers  # noqa: F401
+from tests.dossiers.conftest import BASIC, affiliate, officers  # noqa: F401
 from tests.pki import pki, pki_settings, sample_pdf, signed_pdf  # noqa: F401
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]
 
 DOSSIERS = 200
 QUEUE = "outbox-fault-test"
-BASIC = ["application", "removal_decision", "cessation", "service_statement", "cin", "marriage", "rib"]
 
 
 def free_port() -> int:

@@ -2,10 +2,22 @@ from datetime import date
 
 import pytest
 
+from dossiers import services
 from dossiers.models import DossierKind
 from tests.affiliates.factories import AffiliateFactory, with_career
 from tests.factories import AgentFactory, ManagerFactory
 from tests.pki import pki, pki_settings, sample_pdf, signed_pdf  # noqa: F401
+
+# The documents every age-limit dossier needs (with no children): the suite's usual complete dossier.
+BASIC = ["application", "removal_decision", "cessation", "service_statement", "cin", "marriage", "rib"]
+
+
+def fill(agent, dossier, signed_pdf, items=BASIC, signer="CD789012"):  # noqa: F811
+    """Add each item's document, signed by ``signer`` (an officer of the test PKI); each must be accepted."""
+    for code in items:
+        document, report = services.add_document(agent, dossier.pk, item_code=code, filename=f"{code}.pdf",
+                                                 data=signed_pdf(cin=signer, text=f"{code} {dossier.pk}"))
+        assert document is not None, (code, report.code, report.detail)
 
 
 @pytest.fixture

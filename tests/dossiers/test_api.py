@@ -7,11 +7,11 @@ from rest_framework.test import APIClient
 
 from dossiers.models import Document, Dossier
 from tests.affiliates.factories import AffiliateFactory
+from tests.dossiers.conftest import BASIC
 from tests.factories import ManagerFactory, other_commune
 
 pytestmark = pytest.mark.django_db
 
-BASIC = ["application", "removal_decision", "cessation", "service_statement", "cin", "marriage", "rib"]
 
 
 def api(user):

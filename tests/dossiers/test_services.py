@@ -14,11 +14,11 @@ from dossiers.models import Certification, Document, Dossier, Event
 from dossiers.services import DossierError
 from signatures.services import verify_pdf
 from tests.affiliates.factories import AffiliateFactory, with_career
+from tests.dossiers.conftest import BASIC, fill
 from tests.factories import AgentFactory, ManagerFactory, other_commune
 
 pytestmark = pytest.mark.django_db
 
-BASIC = ["application", "removal_decision", "cessation", "service_statement", "cin", "marriage", "rib"]
 
 
 def reasons(exc_info):
@@ -27,13 +27,6 @@ def reasons(exc_info):
 
 def open_(user, affiliate, code="age_limit", **kw):
     return services.open_dossier(user, affiliate_id=affiliate.pk, kind_code=code, **kw)
-
-
-def fill(agent, dossier, signed_pdf, items=BASIC, signer="CD789012"):
-    for code in items:
-        document, report = services.add_document(agent, dossier.pk, item_code=code, filename=f"{code}.pdf",
-                                                 data=signed_pdf(cin=signer, text=f"{code} {dossier.pk}"))
-        assert document is not None, (code, report.code, report.detail)
 
 
 class TestOpening:

@@ -8,7 +8,8 @@ from django.utils import timezone
 from dossiers import services
 from dossiers.models import Certification
 from signatures.services import Code, moment, verify_pdf
-from tests.dossiers.test_services import BASIC, fill, open_
+from tests.dossiers.conftest import BASIC, fill
+from tests.dossiers.test_services import open_
 from tests.pdftext import lines
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from dossiers import services
 from dossiers.models import Dossier, Event
-from tests.dossiers.test_services import fill
+from tests.dossiers.conftest import fill
 from tests.factories import CmrAgentFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,11 +5,11 @@ from django.urls import reverse
 
 from dossiers import services
 from dossiers.models import Document, Dossier
+from tests.dossiers.conftest import BASIC
 from tests.factories import ManagerFactory, other_commune
 
 pytestmark = pytest.mark.django_db
 
-BASIC = ["application", "removal_decision", "cessation", "service_statement", "cin", "marriage", "rib"]
 
 
 def open_(user, affiliate, code="age_limit"):

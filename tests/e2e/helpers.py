@@ -4,10 +4,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from playwright.sync_api import expect
 
+from tests.dossiers.conftest import BASIC  # noqa: F401 (the journeys upload these)
 from tests.factories import PASSWORD
 
 # The documents of a married affiliate's retirement dossier at the age limit (its required lines).
-BASIC = ["application", "removal_decision", "cessation", "service_statement", "cin", "marriage", "rib"]
 
 
 def off_loop(fn, *args, **kw):

@@ -18,8 +18,8 @@ from cmr.models import Transmission
 from dossiers import services
 from dossiers.models import DocumentRequest, Dossier
 from tests.cmr_mock import callback_receiver, cmr_mock, cmr_mock_factory  # noqa: F401
-from tests.dossiers.conftest import affiliate, officers  # noqa: F401
-from tests.e2e.helpers import BASIC, login, off_loop
+from tests.dossiers.conftest import affiliate, fill, officers  # noqa: F401
+from tests.e2e.helpers import login, off_loop
 from tests.factories import CmrAgentFactory
 from tests.pki import pki, pki_settings, sample_pdf, signed_pdf  # noqa: F401
 
@@ -59,9 +59,7 @@ def transmitted_dossier(officers, affiliate, signed_pdf):  # noqa: F811
     (eager Celery, on commit) to the mock back office; a second, draft dossier beside it."""
     manager, agent = officers
     dossier = services.open_dossier(agent, affiliate_id=affiliate.pk, kind_code="age_limit")
-    for code in BASIC:
-        services.add_document(agent, dossier.pk, item_code=code, filename=f"{code}.pdf",
-                              data=signed_pdf(cin="CD789012", text=f"{code} {dossier.pk}"))
+    fill(agent, dossier, signed_pdf)
     services.submit(agent, dossier.pk)
     services.certify(manager, dossier.pk)
     services.open_dossier(agent, affiliate_id=affiliate.pk, kind_code="early")  # stays a draft
