@@ -7,6 +7,7 @@ transaction, so a replayed event changes nothing and a refused one leaves no tra
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
@@ -169,18 +171,77 @@ def enqueue_transmission(dossier, certification) -> Transmission:
 
 
 def _queue(pk, countdown=None):
-    from .tasks import send_transmission as task
-
+    """Have transmission ``pk`` sent: a retry by its own task after ``countdown``; otherwise by a kick
+    (``kick``: one task serves a burst), or at once in embedded (eager) mode."""
     try:
-        if countdown:
-            task.apply_async((pk,), countdown=countdown)
+        if countdown or _eager():
+            publish(pk, countdown)
         else:
-            task.delay(pk)
+            kick()
     except Exception:  # a broker outage must not fail the certification: the sweep sends it
-        if settings.CELERY_TASK_ALWAYS_EAGER:
+        if _eager():
             log.exception("CMR transmission %s: the send failed; it stays in the outbox", pk)
         else:
             log.warning("CMR transmission %s: could not queue the send; the sweep will", pk, exc_info=True)
+
+
+def _eager() -> bool:
+    from eretraite.celery import app
+
+    return bool(app.conf.task_always_eager)
+
+
+def publish(pk, countdown=None):
+    """Queue the task ``cmr.send_transmission(pk)`` (``None``: a kick)."""
+    from .tasks import send_transmission as task
+
+    task.apply_async((pk,), countdown=countdown or None)
+
+
+KICK_KEY = "cmr:outbox:kick"
+
+
+def kick() -> bool:
+    """Wake a worker to send what is due. While a kick task is queued and has not started (the cache
+    key, set for ``CMR_KICK_SECONDS`` at most), no other is queued: that one will claim every row
+    committed before it starts. So a burst of certifications costs a few tasks, not one each; a kick
+    lost with its broker costs at most ``CMR_KICK_SECONDS`` (and the sweep finds its rows anyway).
+    Returns whether a task was queued."""
+    try:
+        first = cache.add(KICK_KEY, 1, timeout=settings.CMR_KICK_SECONDS)
+    except Exception:  # noqa: BLE001 (no cache: queue one anyway; a spare kick finds nothing to do)
+        log.warning("CMR outbox: the kick key could not be set; queueing anyway", exc_info=True)
+        first = True
+    if not first:
+        return False
+    try:
+        publish(None)
+    except Exception:
+        with contextlib.suppress(Exception):  # the next certification must try again
+            cache.delete(KICK_KEY)
+        raise
+    return True
+
+
+def drain(*, client=None, budget_seconds=None) -> dict[int, str]:
+    """The kick task: send due transmissions batch after batch, until a batch is not full (nothing is
+    left due) or ``CMR_SEND_DRAIN_SECONDS`` have passed (then another kick carries on). A full batch
+    first kicks again, so idle worker threads share a burst. The kick key is cleared first: a row
+    committed from here on queues a kick of its own."""
+    with contextlib.suppress(Exception):  # no cache: the key ends with its timeout
+        cache.delete(KICK_KEY)
+    limit = settings.CMR_SEND_BATCH
+    deadline = time.monotonic() + (budget_seconds if budget_seconds is not None else settings.CMR_SEND_DRAIN_SECONDS)
+    fan_out = not _eager()  # eager: a kick would run inside this one
+    results = {}
+    while True:
+        claimed, outcomes = _send_batch(None, client=client, limit=limit, when_full=kick if fan_out else None)
+        results.update(outcomes)
+        if claimed < limit:
+            return results
+        if time.monotonic() > deadline:
+            kick()
+            return results
 
 
 def batch_lease_seconds() -> float:
@@ -314,15 +375,27 @@ class _Outcome:
 def send_transmissions(first=None, *, client=None, limit=None) -> dict[int, str]:
     """Claim a batch of due transmissions and send each; then record the outcomes together.
 
-    With ``first`` (the task queued by a certification), only if that one is still due, and it leads
-    the batch; without, any due ones (the sweep). Returns ``{pk: SENT | RETRY | FAILED}``; ``first`` is
-    absent if another worker holds it, it is not due, or it is done (``SKIPPED``)."""
+    With ``first`` (a retry's task, or a send in eager mode), only if that one is still due, and it
+    leads the batch; without, any due ones (the sweep, a kick). Returns ``{pk: SENT | RETRY | FAILED}``;
+    ``first`` is absent if another worker holds it, it is not due, or it is done (``SKIPPED``)."""
+    return _send_batch(first, client=client, limit=limit)[1]
+
+
+def _send_batch(first, *, client=None, limit=None, when_full=None) -> tuple[int, dict[int, str]]:
+    """``send_transmissions``, also returning how many rows were claimed; ``when_full`` is called
+    before sending a batch that took all it could (``drain``'s fan-out)."""
     if first is not None and (first in _in_flight or not Transmission.objects.filter(
             _claimable(timezone.now()), pk=first).exists()):
-        return {}  # in a batch of this process, or taken or done: no locking transaction
+        return 0, {}  # in a batch of this process, or taken or done: no locking transaction
+    limit = limit or settings.CMR_SEND_BATCH
     batch = claim_batch(first, limit=limit)
     if not batch:
-        return {}
+        return 0, {}
+    if when_full is not None and len(batch) >= limit:
+        try:
+            when_full()
+        except Exception:  # noqa: BLE001 (no broker: this batch is sent all the same)
+            log.warning("CMR outbox: could not queue a helper kick", exc_info=True)
     pks = {t.pk for t in batch}
     with _in_flight_lock:
         _in_flight.update(pks)
@@ -332,7 +405,7 @@ def send_transmissions(first=None, *, client=None, limit=None) -> dict[int, str]
         with _in_flight_lock:
             _in_flight.difference_update(pks)
     try:
-        return _record_outcomes(outcomes)
+        return len(batch), _record_outcomes(outcomes)
     except DatabaseError:  # one row must not hold back the others: record them one by one
         log.exception("CMR batch %s: recording the outcomes failed; recording them one by one", sorted(pks))
         results = {}
@@ -341,7 +414,7 @@ def send_transmissions(first=None, *, client=None, limit=None) -> dict[int, str]
                 results.update(_record_outcomes({pk: outcome}))
             except DatabaseError:
                 log.exception("CMR transmission %s: its outcome could not be recorded; the lease will end", pk)
-        return results
+        return len(batch), results
 
 
 # The rows this process's batches hold right now: a task queued for one of them (a burst of

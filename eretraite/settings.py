@@ -306,6 +306,10 @@ SIGNATURES_TSA_URL = env.str("SIGNATURES_TSA_URL", default="")
 # certifying request; a failed send waits for `manage.py cmr_outbox` or the retry button.
 CMR_SEND_LEASE_MARGIN_SECONDS = env.float("CMR_SEND_LEASE_MARGIN_SECONDS", default=30.0)
 CMR_SWEEP_SECONDS = env.float("CMR_SWEEP_SECONDS", default=30.0)
+# A certification queues a "kick" task only if none is queued and not yet started (a cache key of this
+# lifetime); a kick sends batch after batch for up to CMR_SEND_DRAIN_SECONDS, then kicks again.
+CMR_KICK_SECONDS = env.float("CMR_KICK_SECONDS", default=30.0)
+CMR_SEND_DRAIN_SECONDS = env.float("CMR_SEND_DRAIN_SECONDS", default=300.0)
 CMR_RECONCILE_SECONDS = env.float("CMR_RECONCILE_SECONDS", default=900.0)
 CMR_RECONCILE_QUIET_SECONDS = env.float("CMR_RECONCILE_QUIET_SECONDS", default=3600.0)
 CELERY_BEAT_SCHEDULE.update({

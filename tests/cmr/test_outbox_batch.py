@@ -144,7 +144,7 @@ def test_the_beat_tasks_send_what_was_left_and_recover_lost_callbacks(lost_callb
     settings.CMR_RECONCILE_QUIET_SECONDS = 0
     dossiers = certified_dossiers(5)
 
-    assert tasks.send_due_transmissions() == 5  # three tasks of up to two, run eagerly here
+    assert tasks.send_due_transmissions() == 5  # one kick, run eagerly here: batches until none is full
     assert set(Transmission.objects.values_list("status", flat=True)) == {"delivered"}
     assert set(Dossier.objects.filter(pk__in=[d.pk for d in dossiers]).values_list("state", flat=True)) == {
         "transmitted"}
