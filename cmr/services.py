@@ -489,7 +489,7 @@ def _record_outcomes(outcomes: dict[int, _Outcome]) -> dict[int, str]:
     for row, delay in retries:
         log.warning("CMR transmission %s: attempt %s failed (%s); next in %.1f s",
                     row.idempotency_key, row.attempts, row.last_error, delay)
-        if not settings.CELERY_TASK_ALWAYS_EAGER:  # eager mode: the sweep (or staff) retries
+        if not _eager():  # eager mode: `manage.py cmr_outbox` (or staff) retries
             transaction.on_commit(lambda pk=row.pk, delay=delay: _queue(pk, countdown=delay))
     return results
 
