@@ -12,6 +12,7 @@ class CorrectionForm(forms.Form):
     )
     document = forms.FileField(
         label=_("Supporting document (PDF)"),
+        help_text=_("Signed electronically by an officer of the collectivity, like a dossier's documents."),
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
     )

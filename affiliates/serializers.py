@@ -208,7 +208,9 @@ class CorrectionCreateSerializer(serializers.Serializer):
     field = serializers.CharField(max_length=32)
     proposed_value = serializers.CharField(max_length=200)
     reason = serializers.CharField(max_length=2000)
-    document = serializers.FileField(required=False)
+    document = serializers.FileField(required=False, help_text=(
+        "The supporting PDF (required; 10 MB at most), signed electronically (PAdES) by an active officer "
+        "of the affiliate's collectivity, as every document a collectivity uploads."))
 
 
 class DecisionSerializer(serializers.Serializer):

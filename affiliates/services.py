@@ -271,14 +271,15 @@ def check_supporting_pdf(data: bytes) -> None:
         )
 
 
-def verify_supporting_signature(data: bytes, *, filename: str, user) -> None:
-    """HOOK for the signatures app: verify the supporting PDF's electronic signature.
+def verify_supporting_signature(data: bytes, *, collectivity) -> None:
+    """The supporting PDF, like every PDF a collectivity uploads, must carry a valid electronic
+    signature of one of its active officers (``signatures.services.check_officer_signature``);
+    otherwise ``CorrectionError`` with the verifier's message, in the user's language."""
+    from signatures.services import check_officer_signature
 
-    Called after ``check_supporting_pdf`` and before anything is written. It does nothing yet;
-    the signatures work plugs ``signatures.services.verify_pdf`` here and raises
-    ``CorrectionError({"document": <the verdict's message>})`` when the verdict is not OK.
-    """
-    return None
+    report = check_officer_signature(data, collectivity)
+    if not report.accepted:
+        raise CorrectionError({"document": str(report.message)})
 
 
 def _clean_text(max_length):
@@ -397,7 +398,7 @@ def request_correction(
         data = document.read()
         try:
             check_supporting_pdf(data)
-            verify_supporting_signature(data, filename=document.name, user=user)
+            verify_supporting_signature(data, collectivity=affiliate.collectivity_id)
         except CorrectionError as exc:
             errors.update(exc.errors)
     if (

@@ -24,7 +24,16 @@ from accounts.services import audit_event, record_audit
 from affiliates import rules as law
 from affiliates.models import Affiliate
 from affiliates.selectors import affiliates_for
-from signatures.services import Code, IssuedDocument, Table, moment, seal_document, verify_pdf
+from signatures.services import (
+    Code,
+    IssuedDocument,
+    Table,
+    check_officer_signature,
+    moment,
+    officer_cins,
+    seal_document,
+    verify_pdf,
+)
 
 from . import selectors
 from .models import Certification, ChecklistItem, Document, DocumentRequest, Dossier, DossierKind, Event
@@ -142,22 +151,6 @@ def open_dossier(user, *, affiliate_id, kind_code, parent_id=None, on_behalf_of=
 
 # --- documents -------------------------------------------------------------------------------------
 
-def officer_cins(collectivity) -> set[str]:
-    """The CINs of the active officers of a collectivity: the people allowed to sign its documents."""
-    return set(User.objects.filter(collectivity=collectivity, is_active=True, role__in=[
-        User.Role.MANAGER, User.Role.AGENT]).exclude(cin=None).values_list("cin", flat=True))
-
-
-def check_document(data: bytes, collectivity):
-    """The verifier's report, with the signer matched against the collectivity's officers."""
-    report = verify_pdf(data)
-    if report.accepted:
-        officers = officer_cins(collectivity)
-        if not any(s.signer_cin in officers for s in report.signatures):
-            report.code = Code.SIGNER_NOT_AUTHORISED
-    return report
-
-
 def add_document(user, dossier_id, *, item_code, data: bytes, filename: str, member_id=None, on_behalf_of=None):
     """Verify and keep one signed PDF against a checklist item. A refused file is not kept.
 
@@ -176,7 +169,7 @@ def add_document(user, dossier_id, *, item_code, data: bytes, filename: str, mem
         member = dossier.affiliate.family.filter(pk=member_id).first()
         if member is None:
             raise DossierError(_("This family member is not in the affiliate's record."), code="unknown_member")
-    report = check_document(data, dossier.collectivity)
+    report = check_officer_signature(data, dossier.collectivity)
     if not report.accepted:
         return None, report
     digest = hashlib.sha256(data).hexdigest()

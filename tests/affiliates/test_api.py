@@ -13,6 +13,7 @@ from accounts.models import AuditEvent
 from affiliates.models import CorrectionRequest
 from tests.affiliates.factories import PDF_BYTES, AffiliateFactory, with_career
 from tests.factories import AgentFactory, CmrAgentFactory, ManagerFactory, other_commune
+from tests.pki import pki, pki_settings, sample_pdf, signed_pdf  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -93,9 +94,9 @@ def test_no_token_no_capability_no_data():
     )
 
 
-def test_corrections_through_the_api():
+def test_corrections_through_the_api(pki_settings, signed_pdf):  # noqa: F811
     a = AffiliateFactory()
-    officer, cmr = api_for(ManagerFactory()), api_for(CmrAgentFactory())
+    officer, cmr = api_for(ManagerFactory(username="AB123456")), api_for(CmrAgentFactory())
     bad = officer.post(
         "/api/v1/correction-requests/",
         {
@@ -109,6 +110,18 @@ def test_corrections_through_the_api():
     )
     assert bad.status_code == 400 and "pas un fichier PDF" in bad.json()["document"][0]
     assert not CorrectionRequest.objects.exists()
+    unsigned = officer.post(
+        "/api/v1/correction-requests/",
+        {
+            "affiliate": a.pk,
+            "field": "grade",
+            "proposed_value": "Administrateur de 3e grade",
+            "reason": "Promotion order of 2024",
+            "document": SimpleUploadedFile("x.pdf", sample_pdf("Arrêté de promotion")),
+        },
+        format="multipart",
+    )
+    assert unsigned.status_code == 400 and "ne porte aucune signature" in unsigned.json()["document"][0]
     created = officer.post(
         "/api/v1/correction-requests/",
         {
@@ -116,7 +129,7 @@ def test_corrections_through_the_api():
             "field": "grade",
             "proposed_value": "Administrateur de 3e grade",
             "reason": "Promotion order of 2024",
-            "document": SimpleUploadedFile("x.pdf", PDF_BYTES),
+            "document": SimpleUploadedFile("x.pdf", signed_pdf(cin="AB123456", text="Arrêté de promotion")),
         },
         format="multipart",
     )

@@ -9,14 +9,24 @@ from django.urls import reverse
 from accounts.models import AuditEvent
 from affiliates import services
 from affiliates.models import Affiliate, CorrectionRequest, FieldChange
-from tests.affiliates.factories import PDF_BYTES, AffiliateFactory
+from tests.affiliates.factories import AffiliateFactory
 from tests.factories import AgentFactory, CmrAgentFactory, ManagerFactory, other_commune
+from tests.pki import pki, pki_settings, sample_pdf, signed_pdf  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
+SIGNED = {}
 
-def pdf(name="acte.pdf", data=PDF_BYTES):
-    return SimpleUploadedFile(name, data, content_type="application/pdf")
+
+@pytest.fixture(autouse=True)
+def signed_proof(pki_settings, signed_pdf):  # noqa: F811
+    """Supporting PDFs are signed, as every PDF a collectivity uploads, by one of its officers."""
+    AgentFactory(username="AB123456", cin="AB123456")
+    SIGNED["pdf"] = signed_pdf(cin="AB123456", text="Acte de naissance")
+
+
+def pdf(name="acte.pdf", data=None):
+    return SimpleUploadedFile(name, SIGNED["pdf"] if data is None else data, content_type="application/pdf")
 
 
 def propose(client, affiliate, **overrides):
@@ -122,6 +132,22 @@ def test_bad_requests_get_a_clear_message_and_write_nothing(client, overrides, f
     response = propose(client, a, **overrides)
     assert response.status_code == 200
     assert message in str(response.context["form"].errors[field])
+    assert not CorrectionRequest.objects.exists()
+    assert not AuditEvent.objects.filter(action__startswith="affiliate.correction").exists()
+
+
+@pytest.mark.parametrize(("signer", "message"), [
+    (None, "ne porte aucune signature"),  # not signed
+    ("CD789012", "pas par la personne attendue"),  # signed, by no officer of this commune
+    ("EE345678", "révoqué"),  # signed by a revoked certificate
+])
+def test_a_proof_not_signed_by_an_officer_of_the_commune_is_refused(client, signed_pdf, signer, message):  # noqa: F811
+    a = AffiliateFactory()
+    client.force_login(ManagerFactory())
+    data = sample_pdf("Acte de naissance") if signer is None else signed_pdf(cin=signer, text="Acte de naissance")
+    response = propose(client, a, document=pdf(data=data))
+    assert response.status_code == 200
+    assert message in str(response.context["form"].errors["document"])
     assert not CorrectionRequest.objects.exists()
     assert not AuditEvent.objects.filter(action__startswith="affiliate.correction").exists()
 
