@@ -223,16 +223,17 @@ def kick() -> bool:
     return True
 
 
-def drain(*, client=None, budget_seconds=None) -> dict[int, str]:
+def drain(*, client=None, budget_seconds=None, fan_out=None) -> dict[int, str]:
     """The kick task: send due transmissions batch after batch, until a batch is not full (nothing is
     left due) or ``CMR_SEND_DRAIN_SECONDS`` have passed (then another kick carries on). A full batch
-    first kicks again, so idle worker threads share a burst. The kick key is cleared first: a row
-    committed from here on queues a kick of its own."""
+    first kicks again, so idle worker threads share a burst (``fan_out``; never in eager mode, where
+    a kick would run inside this one). The kick key is cleared first: a row committed from here on
+    queues a kick of its own. Also ``manage.py cmr_outbox`` (no fan-out)."""
     with contextlib.suppress(Exception):  # no cache: the key ends with its timeout
         cache.delete(KICK_KEY)
     limit = settings.CMR_SEND_BATCH
     deadline = time.monotonic() + (budget_seconds if budget_seconds is not None else settings.CMR_SEND_DRAIN_SECONDS)
-    fan_out = not _eager()  # eager: a kick would run inside this one
+    fan_out = (fan_out is not False) and not _eager()
     results = {}
     while True:
         claimed, outcomes = _send_batch(None, client=client, limit=limit, when_full=kick if fan_out else None)

@@ -25,5 +25,3 @@ def _close_old_connections(sender=None, **kwargs):
         from django.db import close_old_connections
 
         close_old_connections()
-
-

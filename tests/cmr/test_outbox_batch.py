@@ -285,3 +285,22 @@ def test_one_refused_e_mail_does_not_lose_the_others_of_the_batch(cmr_mock, sett
     with django_capture_on_commit_callbacks(execute=True):
         services.send_transmissions(None)
     assert len(mail.outbox) == 2
+
+
+@pytest.mark.django_db
+def test_the_outbox_command_sends_every_due_row_in_batches(cmr_mock, settings):
+    """Embedded mode has no beat: ``manage.py cmr_outbox`` sends what is due, batch after batch."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.CMR_BASE_URL = cmr_mock.base_url
+    settings.CMR_SEND_BATCH = 2
+    certified_dossiers(5)
+    out = StringIO()
+    call_command("cmr_outbox", stdout=out)
+    assert out.getvalue().strip() == "delivered: 5"
+    assert set(Transmission.objects.values_list("status", flat=True)) == {"delivered"}
+    out = StringIO()
+    call_command("cmr_outbox", stdout=out)  # nothing left: nothing said
+    assert out.getvalue() == ""

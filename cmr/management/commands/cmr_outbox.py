@@ -15,9 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, every=0, **options):
         while True:
-            outcomes = []
-            while batch := services.send_transmissions(None):  # every due row, a batch at a time
-                outcomes += batch.values()
+            outcomes = list(services.drain(fan_out=False).values())  # every due row, a batch at a time
             if outcomes:
                 self.stdout.write(", ".join(f"{o}: {outcomes.count(o)}" for o in sorted(set(outcomes))))
             if not every:
