@@ -5,7 +5,8 @@ see; every queryset of affiliates, dossiers or accounts filters through it. An o
 scope is answered with 404 (``get_object_or_404`` on the scoped queryset), never 403.
 """
 
-from django.db.models import QuerySet
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from .models import AuditEvent, Collectivity, User
@@ -57,6 +58,31 @@ def on_behalf_of(user, session) -> Collectivity | None:
     if getattr(user, "role", None) == User.Role.PROVINCIAL_OFFICE:
         return acting_collectivity(user, session)
     return None
+
+
+def activated(users: QuerySet) -> QuerySet:
+    """The accounts whose holder has chosen a password (by his activation link, or set by the DGCT):
+    an account created by the designation import or by a manager stays pending until then."""
+    return users.exclude(Q(password="") | Q(password__startswith=UNUSABLE_PASSWORD_PREFIX))
+
+
+def signing_officers(collectivity, *, uploader=None) -> list[dict]:
+    """Who may sign the documents a collectivity sends: its active and activated managers and agents,
+    and the provincial office ``uploader`` when it acts for that commune (its signature then counts
+    "on behalf of" the commune). Plain data, as ``signatures`` takes it (``verification.Signer``):
+    ``cin``, ``full_name``, ``account_id``, ``on_behalf_of_id``."""
+    collectivity_id = getattr(collectivity, "pk", collectivity)
+    officers = activated(User.objects.filter(
+        collectivity_id=collectivity_id, is_active=True, role__in=[User.Role.MANAGER, User.Role.AGENT],
+    ).exclude(cin=None).exclude(cin="")).order_by("pk")
+    result = [{"cin": u.cin, "full_name": u.full_name or "", "account_id": u.pk, "on_behalf_of_id": None}
+              for u in officers.only("pk", "cin", "full_name")]
+    if (uploader is not None and getattr(uploader, "role", None) == User.Role.PROVINCIAL_OFFICE and uploader.cin
+            and activated(User.objects.filter(pk=uploader.pk, is_active=True)).exists()
+            and visible_collectivities(uploader).filter(pk=collectivity_id).exists()):
+        result.append({"cin": uploader.cin, "full_name": uploader.full_name or "", "account_id": uploader.pk,
+                       "on_behalf_of_id": collectivity_id})
+    return result
 
 
 def can_see_collectivity(user, collectivity) -> bool:

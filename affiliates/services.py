@@ -17,7 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Collectivity, User
+from accounts.selectors import signing_officers
 from accounts.services import record_audit
+from signatures.services import check_officer_signature
 
 from . import generator
 from .models import (
@@ -271,13 +273,12 @@ def check_supporting_pdf(data: bytes) -> None:
         )
 
 
-def verify_supporting_signature(data: bytes, *, collectivity) -> None:
+def verify_supporting_signature(data: bytes, *, collectivity, uploader=None) -> None:
     """The supporting PDF, like every PDF a collectivity uploads, must carry a valid electronic
-    signature of one of its active officers (``signatures.services.check_officer_signature``);
-    otherwise ``CorrectionError`` with the verifier's message, in the user's language."""
-    from signatures.services import check_officer_signature
-
-    report = check_officer_signature(data, collectivity)
+    signature of one of its active, activated officers (or of the provincial office that uploads it
+    for the commune); otherwise ``CorrectionError`` with the verifier's message, in the user's
+    language."""
+    report = check_officer_signature(data, signing_officers(collectivity, uploader=uploader))
     if not report.accepted:
         raise CorrectionError({"document": str(report.message)})
 
@@ -398,7 +399,7 @@ def request_correction(
         data = document.read()
         try:
             check_supporting_pdf(data)
-            verify_supporting_signature(data, collectivity=affiliate.collectivity_id)
+            verify_supporting_signature(data, collectivity=affiliate.collectivity_id, uploader=user)
         except CorrectionError as exc:
             errors.update(exc.errors)
     if (

@@ -136,6 +136,13 @@ class Document(models.Model):
     signer_serial_number = models.CharField(max_length=64, blank=True)
     signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
     pades_level = models.CharField(max_length=8, blank=True)
+    # The officer whose signature made the file acceptable, and, for a provincial office signing for
+    # a commune, that commune.
+    signer_account = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="+", verbose_name=_("signing officer"))
+    signed_on_behalf_of = models.ForeignKey("accounts.Collectivity", null=True, blank=True,
+                                            on_delete=models.PROTECT, related_name="+",
+                                            verbose_name=_("signed on behalf of"))
 
     class Meta:
         verbose_name = _("document")

@@ -19,20 +19,17 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AuditEvent, User
-from accounts.selectors import has_capability, visible_collectivities
+from accounts.selectors import has_capability, signing_officers, visible_collectivities
 from accounts.services import audit_event, record_audit
 from affiliates import rules as law
 from affiliates.models import Affiliate
 from affiliates.selectors import affiliates_for
 from signatures.services import (
-    Code,
     IssuedDocument,
     Table,
     check_officer_signature,
     moment,
-    officer_cins,
     seal_document,
-    verify_pdf,
 )
 
 from . import selectors
@@ -169,11 +166,12 @@ def add_document(user, dossier_id, *, item_code, data: bytes, filename: str, mem
         member = dossier.affiliate.family.filter(pk=member_id).first()
         if member is None:
             raise DossierError(_("This family member is not in the affiliate's record."), code="unknown_member")
-    report = check_officer_signature(data, dossier.collectivity)
+    report = check_officer_signature(data, signing_officers(dossier.collectivity, uploader=user))
     if not report.accepted:
         return None, report
     digest = hashlib.sha256(data).hexdigest()
-    signature = next((s for s in report.signatures if s.code == Code.OK), report.signatures[-1])
+    signature = report.signatures[report.signer_index]
+    signed_for = dossier.collectivity if report.signer.get("on_behalf_of_id") else None
     with transaction.atomic():
         dossier = Dossier.objects.select_for_update().get(pk=dossier.pk)
         if dossier.state not in EDITABLE:
@@ -191,12 +189,14 @@ def add_document(user, dossier_id, *, item_code, data: bytes, filename: str, mem
             sha256=digest, round=dossier.round, uploaded_by=user, verdict=str(report.code),
             report=report.as_dict(), signer=signature.signer[:255], signer_serial_number=signature.signer_cin,
             signed_at=signature.signing_time, pades_level=signature.pades_level or "",
+            signer_account_id=report.signer.get("account_id"), signed_on_behalf_of=signed_for,
         )
         document.file.save(f"{digest}.pdf", ContentFile(data), save=False)
         document.save()
         _event(dossier, "document_replaced" if replaced else "document_added", by=user, on_behalf_of=on_behalf_of,
                data={"item": item.code, "label_fr": item.label_fr, "label_ar": item.label_ar, "sha256": digest,
-                     "file": document.original_name})
+                     "file": document.original_name, "signer": document.signer,
+                     **({"signed_on_behalf_of": signed_for.pk} if signed_for else {})})
         record_audit("dossier.document_added", actor=user, target=dossier, collectivity=dossier.collectivity,
                      on_behalf_of=on_behalf_of, data={"item": item.code, "sha256": digest})
     return document, report
@@ -244,21 +244,22 @@ def completeness_problems(dossier, *, by) -> list:
     for line in selectors.missing_items(dossier):
         label = f"{line.item.label} — {line.member.full_name}" if line.member else line.item.label
         problems.append(_("Missing document: %(item)s.") % {"item": label})
-    officers = officer_cins(dossier.collectivity)
-    for document in dossier.documents.filter(round=dossier.round).select_related("item"):
+    officers = {}
+    for document in dossier.documents.filter(round=dossier.round).select_related("item", "uploaded_by"):
         data = document.file.open("rb").read()
         document.file.close()
         if hashlib.sha256(data).hexdigest() != document.sha256:
             problems.append(_("The stored file of “%(name)s” does not match its digest: upload it again.")
                             % {"name": document.original_name})
             continue
-        report = verify_pdf(data)  # again: a certificate may have been revoked since the upload
+        # Again: a certificate may have been revoked, or the officer's account disabled, since the upload.
+        uploader = document.uploaded_by
+        if uploader.pk not in officers:
+            officers[uploader.pk] = signing_officers(dossier.collectivity, uploader=uploader)
+        report = check_officer_signature(data, officers[uploader.pk])
         if not report.accepted:
             problems.append(_("“%(name)s”: %(message)s") % {"name": document.original_name,
                                                             "message": report.message})
-        elif not any(s.signer_cin in officers for s in report.signatures):
-            problems.append(_("“%(name)s” is not signed by an officer of this collectivity.")
-                            % {"name": document.original_name})
     if settings.DOSSIER_CERTIFIER_MUST_DIFFER and by is not None and dossier.submitted_by_id == by.pk:
         problems.append(_("The officer who submitted the dossier may not certify it too: another officer with "
                           "certifying authority must do it."))

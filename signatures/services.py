@@ -3,8 +3,10 @@ issues.
 
 - ``verify_pdf(data, *, signer_must_be=None)`` -> ``VerificationReport``
   (``signatures.verification``)
-- ``check_officer_signature(data, collectivity)`` -> the same report, refused unless an active officer
-  of that collectivity signed (every PDF a collectivity uploads: dossier documents, correction proofs)
+- ``check_officer_signature(data, officers)`` -> the same report, refused unless one of ``officers``
+  (``accounts.selectors.signing_officers``: plain data, this app imports no other) signed, with his
+  certificate's CIN and name, and nothing added after his signature covers what he signed (every PDF
+  a collectivity uploads: dossier documents, correction proofs)
 - ``sign_pdf(data, signer, *, level=...)`` -> signed bytes (``signatures.signing``)
 - ``seal_document(doc)`` -> the rendered and sealed PDF of an ``IssuedDocument`` (French and Arabic,
   ``signatures.rendering``)
@@ -21,33 +23,21 @@ from .signing import (
     signer_from_keys,
     signer_from_p12,
 )
-from .verification import MESSAGES, Code, SignatureReport, VerificationReport, verify_pdf
+from .verification import MESSAGES, Code, SignatureReport, Signer, VerificationReport, verify_pdf
 
 __all__ = [
     "MESSAGES", "Code", "IssuedDocument", "SignatureReport", "SigningError", "Table", "VerificationReport",
-    "check_officer_signature", "local_timestamper", "moment", "officer_cins", "pkcs11_signer", "render_pdf",
+    "Signer", "check_officer_signature", "local_timestamper", "moment", "pkcs11_signer", "render_pdf",
     "seal_document", "seal_signer",
     "sign_pdf", "signer_from_keys", "signer_from_p12", "verify_pdf",
 ]
 
 
-def officer_cins(collectivity) -> set[str]:
-    """The CINs of the active officers of a collectivity (instance or id): who may sign its documents."""
-    from accounts.models import User
-
-    return set(User.objects.filter(collectivity=collectivity, is_active=True, role__in=[
-        User.Role.MANAGER, User.Role.AGENT]).exclude(cin=None).values_list("cin", flat=True))
-
-
-def check_officer_signature(data: bytes, collectivity) -> VerificationReport:
-    """The verifier's report, with the signer matched against the collectivity's officers
-    (``SIGNER_NOT_AUTHORISED`` when no signature is theirs)."""
-    report = verify_pdf(data)
-    if report.accepted:
-        officers = officer_cins(collectivity)
-        if not any(s.signer_cin in officers for s in report.signatures):
-            report.code = Code.SIGNER_NOT_AUTHORISED
-    return report
+def check_officer_signature(data: bytes, officers) -> VerificationReport:
+    """The verifier's report, with the signature matched against ``officers`` (dicts with ``cin``,
+    ``full_name``, ``account_id``, ``on_behalf_of_id``): ``SIGNER_NOT_AUTHORISED``, naming who signed
+    and who was expected, when none of them signed; ``report.signer`` is the one who did."""
+    return verify_pdf(data, signers=[Signer(**officer) for officer in officers])
 
 
 def seal_signer():

@@ -90,8 +90,9 @@ def run_coroutine(coro):
 
 def sign_pdf(data: bytes, signer: signers.Signer, *, level: str = "B-B", field_name=None,
              reason=None, location=None, name=None, timestamper=None,
-             trust: TrustStore | None = None, certify: bool = False,
-             md_algorithm: str = "sha256", box=None, page: int = 0) -> bytes:
+             trust: TrustStore | None = None, certify: bool = False, docmdp: int = 1,
+             lock_fields=None, md_algorithm: str = "sha256", box=None, page: int = 0,
+             stamp_style=None) -> bytes:
     """Sign ``data`` as an incremental update and return the signed PDF.
 
     ``level``: B-B (signature only), B-T (plus a signature timestamp), B-LT (plus the chain's
@@ -109,7 +110,13 @@ def sign_pdf(data: bytes, signer: signers.Signer, *, level: str = "B-B", field_n
             raise SigningError(f"{level} needs a timestamping authority (SIGNATURES_TSA_URL)")
     long_term = level in ("B-LT", "B-LTA")
     field_name = field_name or _free_field_name(data)
-    field_spec = fields.SigFieldSpec(field_name, box=box, on_page=page) if box else None
+    lock = None
+    if lock_fields == "all":
+        lock = fields.FieldMDPSpec(fields.FieldMDPAction.ALL)
+    elif lock_fields:
+        lock = fields.FieldMDPSpec(fields.FieldMDPAction.INCLUDE, fields=list(lock_fields))
+    field_spec = fields.SigFieldSpec(field_name, box=box, on_page=page, field_mdp_spec=lock) \
+        if box or lock else None
     meta = PdfSignatureMetadata(
         field_name=field_name,
         md_algorithm=md_algorithm,
@@ -118,7 +125,7 @@ def sign_pdf(data: bytes, signer: signers.Signer, *, level: str = "B-B", field_n
         location=location,
         name=name,
         certify=certify,
-        docmdp_permissions=fields.MDPPerm.NO_CHANGES,
+        docmdp_permissions=fields.MDPPerm(docmdp),
         embed_validation_info=long_term,
         validation_context=(trust or trust_store_from_settings()).validation_context()
         if long_term else None,
@@ -126,7 +133,8 @@ def sign_pdf(data: bytes, signer: signers.Signer, *, level: str = "B-B", field_n
     )
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
-        pdf_signer = PdfSigner(meta, signer=signer, timestamper=timestamper, new_field_spec=field_spec)
+        pdf_signer = PdfSigner(meta, signer=signer, timestamper=timestamper, new_field_spec=field_spec,
+                               stamp_style=stamp_style)
         # The async entry point, run on a private loop when one is already running (browser tests,
         # ASGI): pyHanko's sync wrapper calls asyncio.run and fails there.
         out = run_coroutine(pdf_signer.async_sign_pdf(

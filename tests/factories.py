@@ -3,6 +3,11 @@
 import factory
 
 from accounts.models import Collectivity, User
+from signatures.testpki import OFFICERS
+
+# The holders of the test PKI's certificates: an account with one of these CINs bears that name, as
+# the certificate does (a signature counts only if the certificate's name matches the account's).
+PKI_NAMES = {cin: name for _, name, cin, _ in OFFICERS}
 
 PASSWORD = "a-Strong-test-password-2026"
 
@@ -24,7 +29,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"T{n:06d}")
     cin = factory.SelfAttribute("username")
-    full_name = factory.Faker("name", locale="fr_FR")
+    full_name = factory.LazyAttribute(lambda o: PKI_NAMES.get(o.cin) or factory.Faker._get_faker("fr_FR").name())
     email = factory.Sequence(lambda n: f"user{n}@commune.test")
     role = User.Role.AGENT
     collectivity = factory.LazyFunction(commune)

@@ -60,16 +60,23 @@ def replace_text(data):
     return update(data, change)
 
 
-def add_annotation(data):
+def annotate(data, subtype, rect, contents, **entries):
+    """Append an annotation of ``subtype`` to the first page (``entries``: more keys, named without
+    their slash)."""
     def change(w):
         annot = w.add_object(generic.DictionaryObject({
-            pdf_name("/Type"): pdf_name("/Annot"), pdf_name("/Subtype"): pdf_name("/FreeText"),
-            pdf_name("/Rect"): generic.ArrayObject(map(generic.NumberObject, (50, 600, 300, 640))),
-            pdf_name("/Contents"): pdf_string("Montant corrige: 9000 DH"),
-            pdf_name("/DA"): pdf_string("/Helv 12 Tf 0 g"),
+            pdf_name("/Type"): pdf_name("/Annot"), pdf_name("/Subtype"): pdf_name(subtype),
+            pdf_name("/Rect"): generic.ArrayObject(map(generic.NumberObject, rect)),
+            pdf_name("/Contents"): pdf_string(contents),
+            **{pdf_name(f"/{key}"): value for key, value in entries.items()},
         }))
         w.register_annotation(first_page_ref(w), annot)
     return update(data, change)
+
+
+def add_annotation(data):
+    return annotate(data, "/FreeText", (50, 600, 300, 640), "Montant corrige: 9000 DH",
+                    DA=pdf_string("/Helv 12 Tf 0 g"))
 
 
 def overlay(data):
