@@ -10,10 +10,12 @@ the signed revision and the final one with PDFium (pypdfium2):
 - any addition that paints over the signed page's ink (what was dark is now light) hides it.
 
 A comment placed on text (a note, a highlight) keeps the text visible: only hiding counts for
-comments and filled fields.
+comments and filled fields. Only the rectangles are rendered, one page of one revision at a time,
+and the signed revision is read in place: a 20 MB scan is decoded once at a time, never copied.
 """
 
 import ctypes
+import io
 import logging
 
 import pypdfium2 as pdfium
@@ -35,52 +37,99 @@ def covering(data: bytes, signed_end: int, additions, old_annotations) -> list[s
     """What the visible ``additions`` (``Change`` objects with page and rect) made after the revision
     ending at ``signed_end`` cover; ``old_annotations`` maps a page to the rectangles of the
     annotations visible in that revision. Empty when nothing is covered."""
-    additions = [a for a in additions if a.rect is not None and a.page is not None]
-    if not additions:
-        return []
-    problems = []
-    old_doc = new_doc = None
-    try:
-        old_doc, new_doc = pdfium.PdfDocument(data[:signed_end]), pdfium.PdfDocument(data)
-        for doc in (old_doc, new_doc):
-            doc.init_forms()  # without a form environment PDFium draws no field widget
-        by_page = {}
-        for change in additions:
+    by_page = {}
+    for change in additions:
+        if change.rect is not None and change.page is not None:
             by_page.setdefault(change.page, []).append(change)
+    problems = []
+    try:
         for index, changes in sorted(by_page.items()):
-            if index >= len(old_doc) or index >= len(new_doc):
-                continue
-            problems += _page_problems(old_doc[index], new_doc[index], changes, old_annotations.get(index, []))
+            problems += _page_problems(data, signed_end, index, changes, old_annotations.get(index, []))
     except Exception as exc:  # noqa: BLE001 - cannot render: cannot show that nothing is covered
         logger.info("Overlay check failed: %r", exc)
         return [f"the pages could not be rendered to check what later additions cover ({exc})"]
-    finally:
-        for doc in (old_doc, new_doc):
-            if doc is not None:
-                doc.close()
     return problems
 
 
-def _page_problems(old_page, new_page, changes, old_rects) -> list[str]:
-    problems = []
-    textpage = old_page.get_textpage()
-    try:
-        for change in changes:
-            if change.kind in TEXT_KINDS:
-                x1, y1, x2, y2 = change.rect
-                text = textpage.get_text_bounded(left=x1, bottom=y1, right=x2, top=y2)
-                if text and text.strip():
-                    problems.append(f"{change.where} is drawn over the signed text “{_short(text)}”")
-                    continue
-                if any(_overlap(change.rect, r) for r in old_rects):
-                    problems.append(f"{change.where} is drawn over an annotation visible when signed")
-                    continue
-            hidden = _hidden_ink(old_page, new_page, change.rect)
+def _page_problems(data, signed_end, index, changes, old_rects) -> list[str]:
+    problems, pending = [], []
+    with _Page(data, signed_end, index) as old_page:
+        if old_page is None:
+            return []
+        textpage = old_page.get_textpage()
+        try:
+            for change in changes:
+                if change.kind in TEXT_KINDS:
+                    x1, y1, x2, y2 = change.rect
+                    text = textpage.get_text_bounded(left=x1, bottom=y1, right=x2, top=y2)
+                    if text and text.strip():
+                        problems.append(f"{change.where} is drawn over the signed text “{_short(text)}”")
+                        continue
+                    if any(_overlap(change.rect, r) for r in old_rects if r):
+                        problems.append(f"{change.where} is drawn over an annotation visible when signed")
+                        continue
+                pending.append(change)
+        finally:
+            textpage.close()
+        before = [_render(old_page, change.rect) for change in pending]
+    if not pending:
+        return problems
+    with _Page(data, len(data), index) as new_page:
+        if new_page is None:
+            return problems
+        for change, old_rows in zip(pending, before, strict=True):
+            hidden = _hidden_ink(old_rows, _render(new_page, change.rect))
             if hidden:
                 problems.append(f"{change.where} hides {hidden} dots of the signed page")
-    finally:
-        textpage.close()
     return problems
+
+
+class _Window(io.RawIOBase):
+    """The first ``end`` bytes of ``data`` as a file PDFium reads from, without a copy."""
+
+    def __init__(self, data: bytes, end: int):
+        super().__init__()
+        self.view, self.end, self.position = memoryview(data)[:end], end, 0
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.end}[whence]
+        self.position = max(0, min(self.end, base + offset))
+        return self.position
+
+    def tell(self):
+        return self.position
+
+    def readinto(self, buffer):
+        chunk = self.view[self.position:self.position + len(buffer)]
+        buffer[:len(chunk)] = chunk
+        self.position += len(chunk)
+        return len(chunk)
+
+
+class _Page:
+    """One page of the revision ending at ``end``, open for a ``with`` block (PDFium keeps a page's
+    decoded images while it is open)."""
+
+    def __init__(self, data, end, index):
+        self.data, self.end, self.index = data, end, index
+        self.doc = self.page = None
+
+    def __enter__(self):
+        self.doc = pdfium.PdfDocument(_Window(self.data, self.end))
+        self.doc.init_forms()  # without a form environment PDFium draws no field widget
+        self.page = self.doc[self.index] if self.index < len(self.doc) else None
+        return self.page
+
+    def __exit__(self, *exc):
+        if self.page is not None:
+            self.page.close()
+        self.doc.close()
 
 
 def _short(text) -> str:
@@ -94,21 +143,23 @@ def _overlap(a, b) -> bool:
 
 def _render(page, rect):
     """The page's pixels under ``rect`` (grey levels), as rows of bytes."""
+    rotated = page.get_rotation() != 0
     crop = (0, 0, 0, 0)
-    if page.get_rotation() == 0:  # render only the rectangle: cheap even on a scanned page
+    if not rotated:  # render only the rectangle: cheap even on a scanned page
         left, bottom, right, top = page.get_cropbox()
         x1, y1 = max(rect[0], left), max(rect[1], bottom)
         x2, y2 = min(rect[2], right), min(rect[3], top)
         if x2 <= x1 or y2 <= y1:
             return []
         crop = (x1 - left, y1 - bottom, right - x2, top - y2)
-    bitmap = page.render(scale=SCALE, crop=crop, grayscale=True, draw_annots=True, may_draw_forms=True)
+    bitmap = page.render(scale=SCALE, crop=crop, grayscale=True, draw_annots=True, may_draw_forms=True,
+                         limit_image_cache=True)
     try:
         width, height, stride = bitmap.width, bitmap.height, bitmap.stride
         pixels = bytes(bitmap.buffer)
     finally:
         bitmap.close()
-    if crop != (0, 0, 0, 0) or page.get_rotation() == 0:
+    if not rotated:
         return [pixels[row * stride:row * stride + width] for row in range(height)]
     (dx1, dy1), (dx2, dy2) = (_to_device(page, width, height, x, y) for x, y in
                               ((rect[0], rect[1]), (rect[2], rect[3])))
@@ -117,8 +168,7 @@ def _render(page, rect):
     return [pixels[row * stride + left:row * stride + right] for row in range(top, bottom)]
 
 
-def _hidden_ink(old_page, new_page, rect) -> int:
-    old_rows, new_rows = _render(old_page, rect), _render(new_page, rect)
+def _hidden_ink(old_rows, new_rows) -> int:
     if [len(r) for r in old_rows] != [len(r) for r in new_rows]:
         return 0  # a changed page size is a page change, reported by the difference analysis
     ink = hidden = 0

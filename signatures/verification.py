@@ -28,6 +28,7 @@ Anything unexpected fails closed: ``verify_pdf`` never raises, it rejects.
 import asyncio
 import concurrent.futures
 import enum
+import gc
 import hashlib
 import io
 import logging
@@ -70,6 +71,7 @@ PADES_SUBFILTER = "/ETSI.CAdES.detached"
 READ_ERRORS = (misc.PdfError, ValueError, KeyError, TypeError, AttributeError, IndexError)
 EOF_MARKER = re.compile(rb"%%EOF[\r\n\x00\t\f ]*$")
 TRAILING_SLACK = 2048  # bytes of whitespace or NULs tolerated after the last %%EOF
+LARGE_FILE = 4 * 1024 * 1024
 
 
 class Code(enum.StrEnum):
@@ -342,7 +344,12 @@ def verify_pdf(data, *, signer_must_be=None, signers: Iterable[Signer] | None = 
             return VerificationReport(Code.TOO_LARGE, detail=f"{len(data)} bytes > {limit}")
         trust = trust or trust_store_from_settings()
         expected = _expected_signers(signer_must_be, signers)
-        return _run(_verify(data, expected, trust))
+        result = _run(_verify(data, expected, trust))
+        if isinstance(result, _OverlayCheck):
+            if len(data) > LARGE_FILE:
+                gc.collect()  # the reader's object graph has cycles: free its copy of a scan's image first
+            result = result.finish()
+        return result
     except Exception as exc:  # fail closed: a verifier bug must reject, not crash the upload
         logger.exception("PDF verification failed unexpectedly")
         return VerificationReport(Code.SIGNATURE_INVALID, detail=f"internal error: {exc!r}")
@@ -449,17 +456,36 @@ def _check_expected(context, regular, reports, expected) -> VerificationReport:
             report.detail = f"no signature by {', '.join(sorted({s.cin for s in expected}))}"
         return report
     index, signer = names[-1]
-    emb = regular[index]
+    report = VerificationReport(Code.OK, reports, signer=signer.as_dict(), signer_index=index)
     visible = [diff.Change(diff.Kind(c["kind"]), c["where"], page=c["page"] - 1, rect=tuple(c["rect"]))
                for c in context.visible_after.get(index, [])]
-    covering = overlay.covering(context.data, _revision_end(emb), visible,
-                                diff.visible_annotations(context.reader, emb.signed_revision)) if visible else []
-    if covering:
-        kinds = [c.kind for c in visible]
-        return VerificationReport(Code.MODIFIED_AFTER_SIGNING, reports, detail="; ".join(covering),
-                                  reason="covered", params={"signer": reports[index].signer, "changes": kinds},
-                                  signer=signer.as_dict(), signer_index=index)
-    return VerificationReport(Code.OK, reports, signer=signer.as_dict(), signer_index=index)
+    if not visible:
+        return report
+    emb = regular[index]
+    return _OverlayCheck(report, context.data, _revision_end(emb), visible,
+                         diff.visible_annotations(context.reader, emb.signed_revision))
+
+
+@dataclass
+class _OverlayCheck:
+    """The last step, run once pyHanko's reader is gone: rendering a page decodes its images, and a
+    scan's would otherwise be in memory twice."""
+
+    report: VerificationReport
+    data: bytes = field(repr=False)  # asyncio may repr a task's result: never a 20 MB scan
+    signed_end: int = 0
+    visible: list = field(default_factory=list)
+    old_annotations: dict = field(default_factory=dict)
+
+    def finish(self) -> VerificationReport:
+        covering = overlay.covering(self.data, self.signed_end, self.visible, self.old_annotations)
+        if not covering:
+            return self.report
+        report = self.report
+        report.code, report.detail, report.reason = Code.MODIFIED_AFTER_SIGNING, "; ".join(covering), "covered"
+        report.params = {"signer": report.signatures[report.signer_index].signer,
+                         "changes": [c.kind for c in self.visible]}
+        return report
 
 
 def _details(reports):
