@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.selectors import visible_collectivities
 from affiliates.models import FamilyMember
+from signatures.services import VerificationReport
 
 from .models import ChecklistItem, Document, Dossier, Event
 
@@ -24,7 +25,8 @@ def dossiers_for(user) -> QuerySet[Dossier]:
 def get_dossier(user, pk) -> Dossier:
     """One dossier in scope, with what its page shows, or 404."""
     qs = dossiers_for(user).select_related("parent", "created_by", "submitted_by", "certified_by").prefetch_related(
-        Prefetch("documents", queryset=Document.objects.select_related("item", "member", "uploaded_by")),
+        Prefetch("documents", queryset=Document.objects.select_related("item", "member", "uploaded_by",
+                                                                       "signed_on_behalf_of")),
         Prefetch("events", queryset=Event.objects.select_related("actor", "on_behalf_of")),
         Prefetch("affiliate__family", queryset=FamilyMember.objects.order_by("relation", "birth_date")),
     )
@@ -148,3 +150,17 @@ def approaching_without_dossier(user, *, limit=10):
 
     return list(approaching_age_limit(user).exclude(
         pk__in=Dossier.objects.exclude(state=State.CANCELLED).values("affiliate_id"))[:limit])
+
+
+def changes_after_signing(document) -> list:
+    """The changes its signature allows that a document's file shows after the officer's signature
+    (a later signature, a filled field, a comment...), as labels in the reader's language."""
+    report = document.report or {}
+    index = report.get("signer_index")
+    if index is None:
+        return []
+    try:
+        signature = VerificationReport.from_dict(report).signatures[index]
+    except (KeyError, ValueError, TypeError, IndexError):
+        return []
+    return list(signature.change_labels)

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from . import timeline
+from . import selectors, timeline
 
 
 class OpenDossierSerializer(serializers.Serializer):
@@ -31,8 +31,16 @@ class DocumentSerializer(serializers.Serializer):
     verdict = serializers.CharField()
     signer = serializers.CharField()
     signed_at = serializers.DateTimeField(allow_null=True)
+    signed_on_behalf_of = serializers.CharField(source="signed_on_behalf_of.code", allow_null=True, default=None,
+                                                help_text="The commune a provincial office signed for.")
     pades_level = serializers.CharField()
+    changed_after_signing = serializers.SerializerMethodField(
+        help_text="What the file gained after the officer's signature and that the signature allows "
+                  "(a later signature, a filled field, a comment), in the request's language.")
     uploaded_at = serializers.DateTimeField()
+
+    def get_changed_after_signing(self, document) -> list[str]:
+        return [str(label) for label in selectors.changes_after_signing(document)]
 
 
 class ChecklistLineSerializer(serializers.Serializer):

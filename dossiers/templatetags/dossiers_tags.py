@@ -6,9 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from signatures.services import VerificationReport
-
-from .. import timeline
+from .. import selectors, timeline
 from ..workflow import TRANSITIONS, State
 
 register = template.Library()
@@ -54,15 +52,9 @@ def state_label(code):
         return code
 
 
+
 @register.filter
 def changes_after_signing(document):
-    """What the document's file gained after the officer signed it and that the signature allows
-    (a later signature, a filled field, a comment...), in the reader's language: '' if nothing."""
-    report = document.report or {}
-    index = report.get("signer_index")
-    try:
-        signatures = VerificationReport.from_dict(report).signatures
-        signature = signatures[index] if index is not None else None
-    except (KeyError, ValueError, TypeError, IndexError):
-        return ""
-    return ", ".join(str(label) for label in signature.change_labels) if signature is not None else ""
+    """What the document's file gained after its officer signed it and that the signature allows, in
+    the reader's language: '' if nothing."""
+    return ", ".join(str(label) for label in selectors.changes_after_signing(document))
