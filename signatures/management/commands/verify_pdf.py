@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from signatures.services import verify_pdf
 from signatures.trust import trust_store_with
+from signatures.verification import CHANGE_LABELS
 
 
 class Command(BaseCommand):
@@ -66,3 +67,7 @@ class Command(BaseCommand):
             flags = ("intact", "valid", "trusted", "revoked", "expired", "timestamped",
                      "modified_after_signing")
             self.stdout.write("    " + ", ".join(f"{f}={'yes' if sig[f] else 'no'}" for f in flags))
+            for change in sig.get("changes_after", []):
+                mark = "allowed" if change["permitted"] else "NOT ALLOWED"
+                label = CHANGE_LABELS.get(change["kind"], change["kind"])
+                self.stdout.write(f"    after it: {label} ({change['where']}): {mark}")
