@@ -22,9 +22,11 @@ deep to compare cannot be shown unchanged, and is refused (``AnalysisError``).
 
 import dataclasses
 import enum
+import re
 from decimal import Decimal
 
 from pyhanko.pdf_utils import generic, misc
+from pyhanko.pdf_utils.xref import ObjStreamRef
 
 # --- the kinds of change, and what may follow each kind of signature ---------------------------------
 
@@ -97,11 +99,14 @@ class Change:
     lockable: bool = False  # whether a FieldMDP lock on ``field`` forbids it
     page: int | None = None  # a visible addition: its page (0-based) and rectangle
     rect: tuple[float, float, float, float] | None = None
+    widget: tuple | None = None  # the annotation drawn (object number and generation), if one
 
     def as_dict(self) -> dict:
         data = {"kind": str(self.kind), "where": self.where}
         if self.page is not None:
             data["page"] = self.page + 1
+        if self.widget is not None:
+            data["widget"] = list(self.widget)
         return data
 
 
@@ -126,12 +131,12 @@ def judge(changes, *, docmdp: int | None, is_locked=None) -> list[tuple[Change, 
 
 
 def visible_annotations(reader, revision: int) -> dict[int, list]:
-    """{page index: rectangles of the annotations visible in ``revision``} (empty if unreadable)."""
+    """{page index: [(annotation key, rectangle)] of the annotations visible in ``revision``}."""
     comparison = Comparison(reader, revision)
     try:
         root = _resolve(_trailer(comparison.old).raw_get("/Root"))
         pages = comparison.pages(root)
-        return {index: [_rect(a) for _, a in comparison._annotations(page.node)
+        return {index: [(k, _rect(a)) for k, a in comparison._annotations(page.node)
                         if isinstance(a, generic.DictionaryObject) and is_visible(a)]
                 for index, page in enumerate(pages)}
     except (AnalysisError, misc.PdfError, ValueError, KeyError, TypeError, AttributeError):
@@ -282,6 +287,16 @@ class _Page:
 
 
 @dataclasses.dataclass
+class _Widgets:
+    """The widgets of the old and the new form, and those of new signatures: {key: (kind, field)}."""
+
+    old: set
+    new: set
+    signatures: dict  # {key: (kind, field name)}
+    refused: set = dataclasses.field(default_factory=set)
+
+
+@dataclasses.dataclass
 class _Field:
     name: str
     node: generic.DictionaryObject
@@ -308,6 +323,7 @@ class Comparison:
         # is the same if it points at the same object.
         self.role_keys: set = set()
         self.new_pages: list[_Page] = []
+        self.widget_pages: dict = {}  # annotation key -> index of the (final) page that shows it
 
     # --- generic value comparison ------------------------------------------------------------------
 
@@ -392,21 +408,19 @@ class Comparison:
                 raise AnalysisError("no document catalogue")
             old_pages, new_pages = self.pages(old_root), self.pages(new_root)
             self.new_pages = new_pages
+            # Pages and the catalogue are compared completely by their own rules below; when another
+            # structure points at one (a tag at its page, a lock at the catalogue), the pointer is the
+            # same if it points at the same object. Nothing else is taken on trust.
             self.role_keys.update(k for k in (_key(old_trailer.raw_get("/Root")), _key(new_trailer.raw_get("/Root")))
-                                  if k)  # the catalogue, compared entry by entry below
+                                  if k)
+            self.role_keys.update(page.key for page in (*old_pages, *new_pages) if page.key)
+            self.widget_pages = {k: index for index, page in enumerate(new_pages)
+                                 for k, _ in self._annotations(page.node) if k}
             old_form, new_form = _get(old_root, "/AcroForm"), _get(new_root, "/AcroForm")
             old_fields, new_fields = self.fields(old_form), self.fields(new_form)
-            for page in (*old_pages, *new_pages):
-                if page.key:
-                    self.role_keys.add(page.key)
-            for fld in (*old_fields.values(), *new_fields.values()):
-                if fld.key:
-                    self.role_keys.add(fld.key)
-                self.role_keys.update(k for k, _ in fld.widgets if k)
-            for page in (*old_pages, *new_pages):
-                self.role_keys.update(k for k, _ in self._annotations(page.node) if k)
-            signature_widgets = self.compare_form(old_form, new_form, old_fields, new_fields)
-            self.compare_pages(old_pages, new_pages, old_fields, new_fields, signature_widgets)
+            self._reader_differentials()
+            signatures = self.compare_form(old_form, new_form, old_fields, new_fields)
+            self.compare_pages(old_pages, new_pages, old_fields, new_fields, signatures)
             self.compare_catalogue(old_root, new_root)
             self.compare_trailer(old_trailer, new_trailer)
         except AnalysisError:
@@ -505,15 +519,17 @@ class Comparison:
                     raise AnalysisError("too many pages")
         return result
 
-    def compare_pages(self, old_pages, new_pages, old_fields, new_fields, signature_widgets):
+    def compare_pages(self, old_pages, new_pages, old_fields, new_fields, signatures):
         if len(new_pages) > len(old_pages):
             self.add(Kind.PAGE_ADDED, f"{len(new_pages) - len(old_pages)} page(s)")
         elif len(new_pages) < len(old_pages):
             self.add(Kind.PAGE_REMOVED, f"{len(old_pages) - len(new_pages)} page(s)")
-        field_widgets = {k for f in (*old_fields.values(), *new_fields.values()) for k, _ in f.widgets if k}
+        widgets = _Widgets({k for f in old_fields.values() for k, _ in f.widgets if k},
+                           {k for f in new_fields.values() for k, _ in f.widgets if k},
+                           signatures["widgets"], signatures["refused"])
         for index, (old, new) in enumerate(zip(old_pages, new_pages, strict=False)):
             self._compare_page(index, old, new)
-            self._compare_annotations(index, old.node, new.node, field_widgets, signature_widgets)
+            self._compare_annotations(index, old.node, new.node, widgets)
 
     def _compare_page(self, index, old, new):
         keys = (set(old.node.keys()) | set(new.node.keys()) | set(old.inherited) | set(new.inherited)) \
@@ -551,17 +567,26 @@ class Comparison:
             return []
         return [(_key(raw), _resolve(raw)) for raw in list.__iter__(annots)]
 
-    def _compare_annotations(self, index, old_page, new_page, field_widgets, signature_widgets):
+    def _compare_annotations(self, index, old_page, new_page, widgets: "_Widgets"):
         old_list, new_list = self._annotations(old_page), self._annotations(new_page)
         old_by_key = {k: a for k, a in old_list if k}
         new_by_key = {k: a for k, a in new_list if k}
         old_direct = [a for k, a in old_list if not k]
         new_direct = [a for k, a in new_list if not k]
+        where = f"page {index + 1}"
         for key, annot in old_by_key.items():
             if key in new_by_key:
-                if key not in field_widgets and not self.same(annot, new_by_key[key]):
+                if key in widgets.old and key in widgets.new:
+                    continue  # a field's widget, here before and after: compared with its field
+                if key in widgets.new:
+                    self.add(Kind.FORM_CHANGED, f"{where}: an existing annotation made a field's widget", page=index)
+                elif key in widgets.old:
+                    self.add(Kind.FORM_CHANGED, f"{where}: a widget taken out of its field", page=index)
+                elif not self.same(annot, new_by_key[key]):
                     self._annotation_changed(index, annot, new_by_key[key], "changed")
-            elif key not in field_widgets:
+            elif key in widgets.old:
+                self.add(Kind.FORM_CHANGED, f"{where}: a field's widget taken off the page", page=index)
+            else:
                 self._annotation_changed(index, annot, None, "removed")
         unmatched_new = list(new_direct)
         for annot in old_direct:
@@ -573,7 +598,7 @@ class Comparison:
         added = [(k, a) for k, a in new_by_key.items() if k not in old_by_key] + \
             [(None, a) for a in unmatched_new]
         for key, annot in added:
-            self._annotation_added(index, key, annot, field_widgets, signature_widgets)
+            self._annotation_added(index, key, annot, widgets)
 
     def _annotation_changed(self, index, old, new, how):
         subtype = _get(new if new is not None else old, "/Subtype")
@@ -585,17 +610,18 @@ class Comparison:
         rect = _rect(new) if new is not None and is_visible(new) else None
         self.add(Kind.ANNOTATION_CHANGED, f"page {index + 1} annotation {subtype} {how}", page=index, rect=rect)
 
-    def _annotation_added(self, index, key, annot, field_widgets, signature_widgets):
+    def _annotation_added(self, index, key, annot, widgets: "_Widgets"):
         subtype = _get(annot, "/Subtype")
         where = f"page {index + 1} {subtype}"
         rect = _rect(annot) if is_visible(annot) else None
-        if subtype == "/Widget" or (key is not None and key in field_widgets):
-            kind = signature_widgets.get(key) if key is not None else None
-            if kind is None and key is None:
-                kind = next((k for w, k in signature_widgets.items() if w is None), None)
-            if kind is not None:
-                self.add(kind, where, page=index, rect=rect)
-            elif key in field_widgets:
+        if subtype == "/Widget" or key in widgets.new or key in widgets.old:
+            accepted = widgets.signatures.get(key) if key is not None else None
+            if accepted is not None:
+                kind, name = accepted
+                self.add(kind, where, field=name, page=index, rect=rect, widget=key)
+            elif key in widgets.new and key not in widgets.old and key in widgets.refused:
+                pass  # the new signature field's own refusal says why
+            elif key in widgets.new or key in widgets.old:
                 self.add(Kind.FORM_CHANGED, f"{where}: a field's widget placed on the page", page=index)
             else:
                 self.add(Kind.FIELD_ADDED, f"{where}: a widget of no field", page=index)
@@ -608,6 +634,52 @@ class Comparison:
             self.add(Kind.COMMENT_ADDED, where, page=index, rect=None if popup_closed else rect)
         else:
             self.add(Kind.ANNOTATION_CHANGED, f"{where} added", page=index, rect=rect)
+
+    def _existed(self, key) -> bool:
+        """Whether the object numbered ``key`` was in use in the signed revision."""
+        return key is not None and self.reader.xrefs.get_historical_ref(
+            generic.Reference(*key), self.old_revision) is not None
+
+    def _reader_differentials(self):
+        """Updates that readers can read two ways: an object defined again under another generation
+        number (PDFium ignores generations), an object stream that lists an object twice or not where
+        the cross-reference says (pyHanko reads the header, PDFium the index)."""
+        xrefs = self.reader.xrefs
+        generations = {}
+        for revision in range(self.old_revision + 1):
+            for ref in xrefs.explicit_refs_in_revision(revision):
+                generations.setdefault(ref.idnum, set()).add(ref.generation)
+        for revision in range(self.old_revision + 1, self.new_revision + 1):
+            refs = xrefs.explicit_refs_in_revision(revision)
+            for ref in refs:
+                if ref.idnum in generations and ref.generation not in generations[ref.idnum]:
+                    self.add(Kind.DOCUMENT_CHANGED, f"object {ref.idnum} defined again with generation "
+                                                    f"{ref.generation}")
+                    return
+            streams = {}
+            for ref in refs:
+                location = xrefs.get_historical_ref(ref, revision)
+                if isinstance(location, ObjStreamRef):
+                    streams.setdefault(location.obj_stream_id, []).append((location.ix_in_stream, ref.idnum))
+            for stream_id, members in streams.items():
+                header = self._object_stream_header(stream_id)
+                numbers = [n for n, _ in header]
+                if len(set(numbers)) != len(numbers) or any(
+                        index >= len(header) or header[index][0] != number for index, number in members):
+                    self.add(Kind.DOCUMENT_CHANGED, f"object stream {stream_id} lists its objects inconsistently")
+                    return
+
+    def _object_stream_header(self, stream_id) -> list[tuple[int, int]]:
+        stream = _resolve(generic.IndirectObject(stream_id, 0, self.reader))
+        try:
+            count, first = int(stream["/N"]), int(stream["/First"])
+            numbers = [int(t) for t in stream.data[:first].split()]
+        except (KeyError, TypeError, ValueError, misc.PdfError) as exc:
+            raise AnalysisError(f"unreadable object stream {stream_id}: {exc}") from exc
+        pairs = list(zip(numbers[0::2], numbers[1::2], strict=False))
+        if len(pairs) != count:
+            raise AnalysisError(f"object stream {stream_id}: /N {count} but {len(pairs)} entries")
+        return pairs
 
     # --- the form -------------------------------------------------------------------------------------
 
@@ -659,26 +731,33 @@ class Comparison:
                 raise AnalysisError("too many form fields")
         return result
 
-    FORM_KINDS = {"/SigFlags": Kind.METADATA, "/NeedAppearances": Kind.FORM_FILLED, "/DA": Kind.FORM_FILLED,
-                  "/Q": Kind.FORM_FILLED, "/XFA": Kind.ACTIVE_CONTENT}
+    FORM_KINDS = {"/SigFlags": Kind.METADATA, "/XFA": Kind.ACTIVE_CONTENT}
     FIELD_FILL_KEYS = frozenset({"/V", "/AS", "/AP", "/MK", "/DA", "/Q", "/Ff", "/M", "/RV", "/DS"})
+    SIGNING_KEYS = frozenset({"/V", "/AP"})  # what signing an empty signature field may change in it
 
     def compare_form(self, old_form, new_form, old_fields, new_fields) -> dict:
-        """Compare the form; return {widget key: kind} for the widgets of new signatures."""
+        """Compare the form; return the widgets of new signatures ({key: (kind, field)}) and those
+        refused ("refused": set of keys)."""
         old_form = old_form if isinstance(old_form, generic.DictionaryObject) else generic.DictionaryObject()
         new_form = new_form if isinstance(new_form, generic.DictionaryObject) else generic.DictionaryObject()
+        regenerated = bool(_get(new_form, "/NeedAppearances", False))
         for key in sorted((set(old_form.keys()) | set(new_form.keys())) - {"/Fields"}):
             if key in old_form and key in new_form and self.same(old_form.raw_get(key), new_form.raw_get(key)):
                 continue
             if key == "/DR":
                 self._compare_resources(old_form.get("/DR"), new_form.get("/DR"))
-                continue
-            kind = self.FORM_KINDS.get(key, Kind.FORM_CHANGED)
-            if key == "/NeedAppearances" and not _get(new_form, key, False):
-                kind = Kind.METADATA  # appearances no longer regenerated: what is drawn stays
-            self.add(kind, f"form {key}")
+            elif key == "/NeedAppearances":
+                if regenerated:
+                    self._regeneration(old_fields)  # every field is about to be drawn from its value
+                else:
+                    self.add(Kind.METADATA, "form /NeedAppearances")  # appearances kept as they are
+            elif key in ("/DA", "/Q"):
+                # Defaults used only to draw a field anew: harmless unless viewers must redraw them all.
+                self.add(Kind.FORM_CHANGED if regenerated else Kind.METADATA, f"form {key}")
+            else:
+                self.add(self.FORM_KINDS.get(key, Kind.FORM_CHANGED), f"form {key}")
 
-        signature_widgets = {}
+        signatures = {"widgets": {}, "refused": set()}
         for name in old_fields:
             if name not in new_fields:
                 self.add(Kind.FIELD_REMOVED, f"field {name}", field=name)
@@ -686,15 +765,57 @@ class Comparison:
             old = old_fields.get(name)
             if old is None:
                 if fld.kind == "/Sig":
-                    kind = _signature_kind(fld.value)
-                    self.add(kind, f"field {name}", field=name)
-                    for key, _ in fld.widgets:
-                        signature_widgets[key] = kind
+                    self._new_signature_field(fld, signatures)
                 else:
                     self.add(Kind.FIELD_ADDED, f"field {name}", field=name)
                 continue
-            self._compare_field(old, fld, signature_widgets)
-        return signature_widgets
+            self._compare_field(old, fld, signatures)
+        return signatures
+
+    def _new_signature_field(self, fld: _Field, signatures):
+        """A signature field added after the signature: a new signature, a document timestamp or an
+        empty field for the next signer. Its widgets must be new widgets with no action; an empty
+        field may draw nothing, a document timestamp nothing at all."""
+        kind = _signature_kind(fld.value)
+        name = fld.name
+        problems = []
+        if annotation_actions(fld.node):
+            problems.append((Kind.ACTIVE_CONTENT, f"field {name}: an action"))
+        for key, widget in fld.widgets:
+            if _get(widget, "/Subtype", "/Widget") != "/Widget" and (key != fld.key or "/Subtype" in widget):
+                problems.append((Kind.FORM_CHANGED, f"field {name}: a {_get(widget, '/Subtype')} as its widget"))
+            elif annotation_actions(widget):
+                problems.append((Kind.ACTIVE_CONTENT, f"field {name}: an action on its widget"))
+            elif self._existed(key) and key != fld.key:
+                problems.append((Kind.FORM_CHANGED, f"field {name}: an existing object made its widget"))
+            elif self._existed(key):
+                problems.append((Kind.FORM_CHANGED, f"field {name}: an existing object made a signature field"))
+            elif is_visible(widget) and kind == Kind.DOCUMENT_TIMESTAMP:
+                problems.append((Kind.ANNOTATION_CHANGED, f"field {name}: a visible document timestamp"))
+            elif is_visible(widget) and _is_empty_value(fld.value) and _draws(widget):
+                problems.append((Kind.ANNOTATION_CHANGED, f"field {name}: an empty signature field that draws"))
+        if problems:
+            for problem_kind, where in problems:
+                self.add(problem_kind, where, field=name)
+            signatures["refused"].update(k for k, _ in fld.widgets if k)
+            return
+        self.add(kind, f"field {name}", field=name, **self._visible_widget(fld))
+        for key, _ in fld.widgets:
+            signatures["widgets"][key] = (kind, name)
+
+    def _regeneration(self, old_fields):
+        """/NeedAppearances switched on: viewers redraw every field from its value. A field that was
+        filled when signed must then show what it showed: its value must be the text its appearance
+        drew (a "shadow" document stores one value and draws another)."""
+        self.add(Kind.FORM_FILLED, "form /NeedAppearances")
+        for fld in old_fields.values():
+            if fld.kind not in ("/Tx", "/Ch") or _is_empty_value(fld.value):
+                continue
+            value = " ".join(str(v) for v in fld.value) if isinstance(fld.value, list) else str(fld.value)
+            shown = " ".join(_appearance_text(w) for _, w in fld.widgets)
+            if _squash(value) not in _squash(shown):
+                self.add(Kind.FIELD_VALUE_REPLACED, f"field {fld.name}: redrawn from a value it did not show",
+                         field=fld.name)
 
     def _compare_resources(self, old, new):
         old = _resolve(old) if old is not None else generic.DictionaryObject()
@@ -712,24 +833,31 @@ class Comparison:
                 self.add(Kind.FORM_CHANGED, f"form /DR {category}")
         self.add(Kind.METADATA, "form /DR")
 
-    def _compare_field(self, old: _Field, new: _Field, signature_widgets):
+    def _compare_field(self, old: _Field, new: _Field, signatures):
         name = new.name
         if old.kind != new.kind:
             self.add(Kind.FORM_CHANGED, f"field {name} type", field=name)
             return
+        streams = isinstance(old.node, generic.StreamObject) or isinstance(new.node, generic.StreamObject)
+        if streams and not self.same(old.node, new.node):  # a field that is also a stream: compared whole
+            self.add(Kind.FORM_CHANGED, f"field {name} (a stream)", field=name)
         value_same = (old.value is None and new.value is None) or (
             old.value is not None and new.value is not None and self.same(old.value, new.value))
-        if new.kind == "/Sig":
-            if not value_same:
-                if _is_empty_value(old.value):
-                    kind = _signature_kind(new.value)
-                    self.add(kind, f"field {name} signed", field=name, lockable=True)
-                    for key, _ in new.widgets:
-                        signature_widgets[key] = kind
-                    return  # its widget's appearance comes with the signature
+        signing = False
+        if new.kind == "/Sig" and not value_same:
+            if not _is_empty_value(old.value):
                 self.add(Kind.SIGNATURE_REPLACED, f"field {name}", field=name)
                 return
-        elif not value_same:
+            # An empty signature field signed: its value and its appearance may change, nothing else.
+            signing = True
+            kind = _signature_kind(new.value)
+            visible = self._visible_widget(new)
+            if visible and kind == Kind.DOCUMENT_TIMESTAMP:
+                kind = Kind.SIGNATURE_ADDED  # a timestamp is not drawn: one that is, is judged as a signature
+            self.add(kind, f"field {name} signed", field=name, lockable=True, **visible)
+            for key, _ in new.widgets:
+                signatures["widgets"][key] = (kind, name)
+        elif new.kind != "/Sig" and not value_same:
             if _is_empty_value(old.value):
                 self.add(Kind.FORM_FILLED, f"field {name}", field=name, lockable=True,
                          **self._visible_widget(new))
@@ -741,7 +869,8 @@ class Comparison:
         for key in sorted((set(old.node.keys()) | set(new.node.keys())) - ignored):
             if key in old.node and key in new.node and self.same(old.node.raw_get(key), new.node.raw_get(key)):
                 continue
-            self._field_entry_changed(old, new, key, value_same)
+            if not (signing and key in self.SIGNING_KEYS):
+                self._field_entry_changed(old, new, key, value_same)
         old_widgets = {k: w for k, w in old.widgets if k}
         new_widgets = {k: w for k, w in new.widgets if k}
         if set(old_widgets) != set(new_widgets) or len(old.widgets) != len(new.widgets):
@@ -751,10 +880,15 @@ class Comparison:
             if key == new.key:
                 continue  # merged field and widget: compared above
             before = old_widgets[key]
+            if isinstance(before, generic.StreamObject) or isinstance(widget, generic.StreamObject):
+                if not self.same(before, widget):
+                    self.add(Kind.FORM_CHANGED, f"field {name}: a widget that is a stream", field=name)
+                continue
             for entry in sorted((set(before.keys()) | set(widget.keys())) - {"/Parent", "/P"}):
                 if entry in before and entry in widget and self.same(before.raw_get(entry), widget.raw_get(entry)):
                     continue
-                self._field_entry_changed(old, new, entry, value_same, widget=widget)
+                if not (signing and entry in self.SIGNING_KEYS):
+                    self._field_entry_changed(old, new, entry, value_same, widget=widget)
 
     def _field_entry_changed(self, old, new, key, value_same, widget=None):
         name = new.name
@@ -773,26 +907,78 @@ class Comparison:
             self.add(Kind.FORM_CHANGED, f"field {name} {key}", field=name)
 
     def _visible_widget(self, fld, widget=None) -> dict:
-        for _, candidate in ([(None, widget)] if widget is not None else fld.widgets):
+        """The page and rectangle of a field's first visible widget (found on the pages that show it,
+        whatever its /P says), or {}."""
+        candidates = [(None, widget)] if widget is not None else fld.widgets
+        for key, candidate in candidates:
             if is_visible(candidate):
-                return {"rect": _rect(candidate), "page": self._page_of(candidate)}
+                if key is None:
+                    key = next((k for k, w in fld.widgets if w is candidate), None)
+                page = self.widget_pages.get(key) if key is not None else None
+                if page is None:
+                    page = self._page_of(candidate)
+                if page is not None:
+                    return {"rect": _rect(candidate), "page": page, "widget": key}
         return {}
 
     def _page_of(self, widget):
-        page_ref = widget.raw_get("/P") if "/P" in widget else None
-        key = _key(page_ref)
-        if key is None:
-            return None
-        for index, page in enumerate(self.new_pages):
-            if page.key == key:
-                return index
-        return None
+        key = _key(widget.raw_get("/P")) if "/P" in widget else None
+        return next((index for index, page in enumerate(self.new_pages) if key and page.key == key), None)
 
 
 def _page_value(page: _Page, key):
     if key in INHERITABLE:
         return page.inherited.get(key)
     return page.node.raw_get(key) if key in page.node else None
+
+
+_TEXT_STRING = re.compile(rb"\((?:\\.|[^\\)])*\)|<[0-9A-Fa-f\s]*>")
+_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"(": b"(", b")": b")", b"\\": b"\\"}
+
+
+def _appearance_streams(widget):
+    ap = _get(widget, "/AP")
+    normal = _get(ap, "/N") if isinstance(ap, generic.DictionaryObject) else None
+    if isinstance(normal, generic.StreamObject):
+        return [normal]
+    if isinstance(normal, generic.DictionaryObject):
+        return [s for s in (_get(normal, k) for k in normal) if isinstance(s, generic.StreamObject)]
+    return []
+
+
+def _draws(widget) -> bool:
+    """Whether a widget's appearance shows text or an image (a frame or an empty box does not)."""
+    for stream in _appearance_streams(widget):
+        try:
+            data = stream.data
+        except (misc.PdfError, NotImplementedError, ValueError):
+            return True
+        if re.search(rb"(^|\s)(Tj|TJ|'|\"|Do|BI|sh)(\s|$)", data):
+            return True
+    return False
+
+
+def _appearance_text(widget) -> str:
+    """The strings a widget's appearance shows (literal and hex), decoded as well as bytes allow."""
+    parts = []
+    for stream in _appearance_streams(widget):
+        try:
+            data = stream.data
+        except (misc.PdfError, NotImplementedError, ValueError):
+            continue
+        for token in _TEXT_STRING.findall(data):
+            if token.startswith(b"("):
+                raw = re.sub(rb"\\(n|r|t|b|f|\(|\)|\\)", lambda m: _ESCAPES[m.group(1)], token[1:-1])
+            else:
+                digits = re.sub(rb"\s", b"", token[1:-1])
+                raw = bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode())
+            parts.append(raw.decode("utf-16-be", "replace") if raw.startswith(b"\xfe\xff")
+                         else raw.decode("latin-1"))
+    return "".join(parts)
+
+
+def _squash(text: str) -> str:
+    return "".join(str(text).split())
 
 
 def _signature_kind(value) -> Kind:

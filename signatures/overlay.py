@@ -7,7 +7,9 @@ the signed revision and the final one with PDFium (pypdfium2):
 
 - an added signature or annotation whose rectangle holds text of the signed page, or overlaps an
   annotation (an earlier signature's stamp) that was visible when he signed, covers it;
-- any addition that paints over the signed page's ink (what was dark is now light) hides it.
+- any addition that paints over the signed page's ink (what was dark on the page itself, its
+  annotations aside, is now light) hides it. A widget's own former appearance (an empty check box
+  now ticked) is not the page's ink.
 
 A comment placed on text (a note, a highlight) keeps the text visible: only hiding counts for
 comments and filled fields. Only the rectangles are rendered, one page of one revision at a time,
@@ -25,17 +27,17 @@ from .changes import Kind
 
 logger = logging.getLogger(__name__)
 
-SCALE = 1.0  # 72 dpi: enough to see a covered line of text, cheap on a scanned page
+SCALE = 2.0  # 144 dpi: one digit of 10-point text is some 40 dots
 INK = 128  # grey level under which a pixel is ink
 LIGHTER = 100  # by how much an ink pixel must lighten to count as hidden
-MIN_HIDDEN = 12  # pixels; and at least HIDDEN_SHARE of the ink under the rectangle
-HIDDEN_SHARE = 0.05
+MIN_HIDDEN = 8  # dots; and at least HIDDEN_SHARE of the ink under the rectangle
+HIDDEN_SHARE = 0.02
 TEXT_KINDS = {Kind.SIGNATURE_ADDED, Kind.DOCUMENT_TIMESTAMP, Kind.ANNOTATION_CHANGED}
 
 
 def covering(data: bytes, signed_end: int, additions, old_annotations) -> list[str]:
     """What the visible ``additions`` (``Change`` objects with page and rect) made after the revision
-    ending at ``signed_end`` cover; ``old_annotations`` maps a page to the rectangles of the
+    ending at ``signed_end`` cover; ``old_annotations`` maps a page to the (key, rectangle) of the
     annotations visible in that revision. Empty when nothing is covered."""
     by_page = {}
     for change in additions:
@@ -65,13 +67,14 @@ def _page_problems(data, signed_end, index, changes, old_rects) -> list[str]:
                     if text and text.strip():
                         problems.append(f"{change.where} is drawn over the signed text “{_short(text)}”")
                         continue
-                    if any(_overlap(change.rect, r) for r in old_rects if r):
+                    # An empty signature field signed in place draws over its own placeholder only.
+                    if any(_overlap(change.rect, r) for key, r in old_rects if r and key != change.widget):
                         problems.append(f"{change.where} is drawn over an annotation visible when signed")
                         continue
                 pending.append(change)
         finally:
             textpage.close()
-        before = [_render(old_page, change.rect) for change in pending]
+        before = [_render(old_page, change.rect, annotations=False) for change in pending]
     if not pending:
         return problems
     with _Page(data, len(data), index) as new_page:
@@ -141,8 +144,9 @@ def _overlap(a, b) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _render(page, rect):
-    """The page's pixels under ``rect`` (grey levels), as rows of bytes."""
+def _render(page, rect, annotations=True):
+    """The page's pixels under ``rect`` (grey levels), as rows of bytes; with ``annotations`` False,
+    what the page itself draws."""
     rotated = page.get_rotation() != 0
     crop = (0, 0, 0, 0)
     if not rotated:  # render only the rectangle: cheap even on a scanned page
@@ -152,8 +156,8 @@ def _render(page, rect):
         if x2 <= x1 or y2 <= y1:
             return []
         crop = (x1 - left, y1 - bottom, right - x2, top - y2)
-    bitmap = page.render(scale=SCALE, crop=crop, grayscale=True, draw_annots=True, may_draw_forms=True,
-                         limit_image_cache=True)
+    bitmap = page.render(scale=SCALE, crop=crop, grayscale=True, draw_annots=annotations,
+                         may_draw_forms=annotations, limit_image_cache=True)
     try:
         width, height, stride = bitmap.width, bitmap.height, bitmap.stride
         pixels = bytes(bitmap.buffer)

@@ -457,7 +457,8 @@ def _check_expected(context, regular, reports, expected) -> VerificationReport:
         return report
     index, signer = names[-1]
     report = VerificationReport(Code.OK, reports, signer=signer.as_dict(), signer_index=index)
-    visible = [diff.Change(diff.Kind(c["kind"]), c["where"], page=c["page"] - 1, rect=tuple(c["rect"]))
+    visible = [diff.Change(diff.Kind(c["kind"]), c["where"], page=c["page"] - 1, rect=tuple(c["rect"]),
+                           widget=tuple(c["widget"]) if c.get("widget") else None)
                for c in context.visible_after.get(index, [])]
     if not visible:
         return report

@@ -21,7 +21,7 @@ from signatures.signing import sign_pdf, signer_from_keys
 from signatures.verification import Code
 
 from .. import forge
-from . import Case, documents, edits
+from . import Case, documents, edits, tricks
 
 OK, MODIFIED, INVALID = Code.OK, Code.MODIFIED_AFTER_SIGNING, Code.SIGNATURE_INVALID
 A, B, C = "AB123456", "CD789012", "EC100001"  # three officers
@@ -403,6 +403,45 @@ CASES += [
          reason="damaged"),
     case("truncated-in-last-revision", "damaged files", False, Code.NOT_A_PDF,
          signed(documents.fpdf, sign(A), sign(B), edit(edits.cut_tail, 200)), reason="damaged"),
+]
+
+
+# --- attacks that dress a forbidden change as a permitted one, or make readers disagree ----------------
+
+LAUNCH = {forge.pdf_name("/A"): forge.generic.DictionaryObject({
+    forge.pdf_name("/S"): forge.pdf_name("/Launch"), forge.pdf_name("/F"): forge.pdf_string("cmd.exe")})}
+SCRIPTED = {forge.pdf_name("/AA"): tricks.JAVASCRIPT}
+CASES += [
+    case("empty-signature-field-with-javascript", "active content", False, MODIFIED,
+         signed(documents.fpdf, sign(A), edit(tricks.empty_signature_field(SCRIPTED))),
+         refused={"active_content"}),
+    case("empty-signature-field-with-launch-after-p2", "active content", False, MODIFIED,
+         signed(documents.form, sign(A, certify=True, docmdp=2), edit(tricks.empty_signature_field(LAUNCH)))),
+    case("empty-signature-field-for-next-signer", "multi-signature", True, OK,
+         signed(documents.fpdf, sign(A), edit(tricks.empty_signature_field(rect=(400, 120, 560, 170))),
+                sign(B, field_name="Sig9")), signer=A),
+    case("free-text-dressed-as-signature-widget", "sneaky signatures and overlays", False, MODIFIED,
+         signed(documents.fpdf, sign(A), edit(tricks.free_text_as_signature_widget))),
+    case("existing-note-hijacked-as-widget", "sneaky signatures and overlays", False, MODIFIED,
+         signed(documents.commented, sign(A), edit(tricks.hijack_note))),
+    case("signed-value-taken-off-the-page", "shadow attack (hide)", False, MODIFIED,
+         signed(documents.form, sign(A, field_name="President"), edit(tricks.remove_widget_from_page("amount"))),
+         refused={"form_changed"}),
+    case("content-stream-dressed-as-signature-field", "incremental content replacement", False, MODIFIED,
+         signed(documents.xref_stream, sign(A), edit(tricks.content_stream_as_field)), refused={"page_content"}),
+    case("need-appearances-shadow", "shadow attack (replace)", False, MODIFIED,
+         signed(tricks.need_appearances_shadow, sign(A), edit(tricks.switch_need_appearances)),
+         refused={"field_value_replaced"}),
+    case("note-overprints-one-digit", "sneaky signatures and overlays", False, MODIFIED,
+         signed(documents.xref_stream, sign(A), edit(tricks.overprint_digit)), signer=A, reason="covered"),
+    case("placeholder-moved-over-text-when-signed", "sneaky signatures and overlays", False, MODIFIED,
+         signed(documents.form, sign(A, field_name="President"), with_pki(tricks.sign_placeholder_moved_over_text))),
+    case("generation-number-differential", "incremental saving attack (ISA)", False, MODIFIED,
+         signed(documents.classic, sign(A), edit(tricks.generation_bump))),
+    case("object-stream-lists-page-twice", "incremental saving attack (ISA)", False, MODIFIED,
+         signed(documents.xref_stream, sign(A), edit(tricks.object_stream_twice))),
+    case("check-box-ticked-with-signer", "form filling", True, OK,
+         signed(documents.form, sign(A, field_name="President"), edit(edits.pyhanko_check("agree"))), signer=A),
 ]
 
 
