@@ -16,6 +16,8 @@ The most security-critical code of the project. Rules, in order:
    own, over the documents as a reader sees them (``signatures.changes``), not pyHanko's
    object-by-object whitelist, which refuses genuine files whose writers rewrote unchanged objects.
 4. Bytes after the last revision that no cross-reference accounts for are a modification.
+   Active content (scripts, automatic actions, launch, attached files, XFA: ``signatures.content``)
+   refuses the file before anything else, signed or not.
 5. Document timestamps, where present, must be intact and valid; a trusted one dates what it covers.
 6. If a signer is expected (``signer_must_be``, or ``signers``: the officers who may sign), one
    signature must be his, and what was added after it may not cover what he saw: a later visible
@@ -54,6 +56,7 @@ from pyhanko.sign.validation.errors import NoDSSFoundError
 
 from . import changes as diff
 from . import overlay
+from .content import active_content
 from .names import names_match
 from .trust import TrustStore, revocation_index, trust_store_from_settings
 
@@ -87,6 +90,7 @@ class Code(enum.StrEnum):
     CERTIFICATE_REVOKED = "CERTIFICATE_REVOKED"
     WEAK_ALGORITHM = "WEAK_ALGORITHM"
     SIGNER_NOT_AUTHORISED = "SIGNER_NOT_AUTHORISED"
+    ACTIVE_CONTENT = "ACTIVE_CONTENT"
 
 
 # What the officer reads, per code: what is wrong and what to do.
@@ -135,6 +139,11 @@ MESSAGES = {
     Code.SIGNER_NOT_AUTHORISED: _(
         "The document is validly signed, but not by the person expected. It must be signed "
         "by the officer responsible with his own certificate."
+    ),
+    Code.ACTIVE_CONTENT: _(
+        "This PDF contains active content (a script, an automatic action, an attached file or an "
+        "interactive form) that the platform does not accept. Print or export the document to PDF "
+        "again without it, sign the new file and upload it."
     ),
 }
 
@@ -394,6 +403,9 @@ async def _verify(data: bytes, expected: list[Signer] | None, trust: TrustStore)
         reader.root  # noqa: B018 - parse the catalogue now
     except READ_ERRORS as exc:
         return VerificationReport(Code.NOT_A_PDF, detail=f"unreadable PDF: {exc}", reason="damaged")
+    active = active_content(reader)
+    if active:
+        return VerificationReport(Code.ACTIVE_CONTENT, detail="; ".join(active[:10]))
     try:
         embedded = reader.embedded_signatures
     except READ_ERRORS as exc:  # a signature field whose signature cannot even be parsed

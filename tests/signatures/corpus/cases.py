@@ -23,7 +23,7 @@ from signatures.verification import Code
 from .. import forge
 from . import Case, documents, edits, tricks
 
-OK, MODIFIED, INVALID = Code.OK, Code.MODIFIED_AFTER_SIGNING, Code.SIGNATURE_INVALID
+OK, MODIFIED, INVALID, ACTIVE = Code.OK, Code.MODIFIED_AFTER_SIGNING, Code.SIGNATURE_INVALID, Code.ACTIVE_CONTENT
 A, B, C = "AB123456", "CD789012", "EC100001"  # three officers
 
 DER = serialization.Encoding.DER
@@ -339,13 +339,13 @@ CASES += [
          signed(documents.fpdf, sign(A), edit(forge.add_page))),
     case("dangling-reference-defined-later", "incremental saving attack (ISA)", False, MODIFIED,
          lambda pki: _dangling(pki)),
-    case("javascript-open-action", "active content", False, MODIFIED,
-         signed(documents.fpdf, sign(A), edit(edits.pypdf_open_action_js)), refused={"active_content"}),
-    case("embedded-executable", "active content", False, MODIFIED,
-         signed(documents.fpdf, sign(A), edit(edits.pypdf_embed_file)), refused={"active_content"}),
-    case("note-with-launch-action", "active content", False, MODIFIED,
-         signed(documents.xref_stream, sign(A), edit(edits.pyhanko_launch_note)), refused={"active_content"}),
-    case("xfa-added", "active content", False, MODIFIED,
+    case("javascript-open-action", "active content", False, ACTIVE,
+         signed(documents.fpdf, sign(A), edit(edits.pypdf_open_action_js))),
+    case("embedded-executable", "active content", False, ACTIVE,
+         signed(documents.fpdf, sign(A), edit(edits.pypdf_embed_file))),
+    case("note-with-launch-action", "active content", False, ACTIVE,
+         signed(documents.xref_stream, sign(A), edit(edits.pyhanko_launch_note))),
+    case("xfa-added", "active content", False, ACTIVE,
          signed(documents.form, sign(A, field_name="President"), edit(edits.pyhanko_xfa))),
     case("signature-appearance-redrawn", "sneaky signatures and overlays", False, MODIFIED,
          signed(documents.fpdf, sign(A, box=BOTTOM_LEFT), edit(edits.pyhanko_replace_signature_appearance)),
@@ -406,16 +406,28 @@ CASES += [
 ]
 
 
+# --- active content from the start, signed or not ----------------------------------------------------
+
+CASES += [
+    case("links-and-bookmarks", "producers", True, OK, signed(documents.with_links, sign(A), sign(B)), signer=A),
+    case("unsigned-javascript", "active content", False, ACTIVE, signed(documents.with_javascript)),
+    case("signed-javascript-open-action", "active content", False, ACTIVE, signed(documents.with_javascript, sign(A))),
+    case("signed-launch-link", "active content", False, ACTIVE, signed(documents.with_launch_link, sign(A))),
+    case("signed-page-submit-action", "active content", False, ACTIVE, signed(documents.with_page_actions, sign(A))),
+    case("signed-bookmark-script", "active content", False, ACTIVE, signed(documents.with_bookmark_script, sign(A))),
+    case("signed-embedded-executable", "active content", False, ACTIVE, signed(documents.with_attachment, sign(A))),
+    case("signed-rich-media", "active content", False, ACTIVE, signed(documents.with_rich_media, sign(A))),
+]
+
 # --- attacks that dress a forbidden change as a permitted one, or make readers disagree ----------------
 
 LAUNCH = {forge.pdf_name("/A"): forge.generic.DictionaryObject({
     forge.pdf_name("/S"): forge.pdf_name("/Launch"), forge.pdf_name("/F"): forge.pdf_string("cmd.exe")})}
 SCRIPTED = {forge.pdf_name("/AA"): tricks.JAVASCRIPT}
 CASES += [
-    case("empty-signature-field-with-javascript", "active content", False, MODIFIED,
-         signed(documents.fpdf, sign(A), edit(tricks.empty_signature_field(SCRIPTED))),
-         refused={"active_content"}),
-    case("empty-signature-field-with-launch-after-p2", "active content", False, MODIFIED,
+    case("empty-signature-field-with-javascript", "active content", False, ACTIVE,
+         signed(documents.fpdf, sign(A), edit(tricks.empty_signature_field(SCRIPTED)))),
+    case("empty-signature-field-with-launch-after-p2", "active content", False, ACTIVE,
          signed(documents.form, sign(A, certify=True, docmdp=2), edit(tricks.empty_signature_field(LAUNCH)))),
     case("empty-signature-field-for-next-signer", "multi-signature", True, OK,
          signed(documents.fpdf, sign(A), edit(tricks.empty_signature_field(rect=(400, 120, 560, 170))),

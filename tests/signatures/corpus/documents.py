@@ -203,3 +203,88 @@ BASES = {
     "object_streams": object_streams,
     "linearized": linearized,
 }
+
+
+def _with(change) -> bytes:
+    """A pyHanko-written one-page document, then ``change(writer, page_ref)`` before it is written."""
+    w = PdfFileWriter()
+    page = w.insert_page(PageObject(forge.stream(w, _page_text(["Attestation", "Montant: 1000 DH"])), A4, HELVETICA))
+    change(w, page)
+    return forge.write(w)
+
+
+def _action(kind, **entries):
+    return generic.DictionaryObject({pdf_name("/S"): pdf_name(kind),
+                                     **{pdf_name(f"/{k}"): v for k, v in entries.items()}})
+
+
+def _link(w, page, action, rect=(56, 700, 300, 720)):
+    annot = w.add_object(generic.DictionaryObject({
+        pdf_name("/Type"): pdf_name("/Annot"), pdf_name("/Subtype"): pdf_name("/Link"),
+        pdf_name("/Rect"): generic.ArrayObject(map(generic.NumberObject, rect)), pdf_name("/A"): action}))
+    page.get_object()[pdf_name("/Annots")] = generic.ArrayObject([annot])
+
+
+def with_links() -> bytes:
+    """Harmless navigation: a web link, a link to the page, a bookmark, an opening view."""
+    def change(w, page):
+        _link(w, page, _action("/URI", URI=pdf_string("https://www.cmr.gov.ma/")))
+        item = w.add_object(generic.DictionaryObject({
+            pdf_name("/Title"): pdf_string("Montant"),
+            pdf_name("/A"): _action("/GoTo", D=generic.ArrayObject([page, pdf_name("/Fit")]))}))
+        outlines = w.add_object(generic.DictionaryObject({
+            pdf_name("/Type"): pdf_name("/Outlines"), pdf_name("/First"): item, pdf_name("/Last"): item,
+            pdf_name("/Count"): generic.NumberObject(1)}))
+        item.get_object()[pdf_name("/Parent")] = outlines
+        w.root[pdf_name("/Outlines")] = outlines
+        w.root[pdf_name("/OpenAction")] = generic.ArrayObject([page, pdf_name("/FitH"), generic.NullObject()])
+    return _with(change)
+
+
+def with_javascript() -> bytes:
+    def change(w, page):
+        w.root[pdf_name("/OpenAction")] = _action("/JavaScript", JS=pdf_string("app.alert('Bonjour')"))
+    return _with(change)
+
+
+def with_launch_link() -> bytes:
+    def change(w, page):
+        _link(w, page, _action("/Launch", F=pdf_string("annexe.exe")))
+    return _with(change)
+
+
+def with_page_actions() -> bytes:
+    def change(w, page):
+        page.get_object()[pdf_name("/AA")] = generic.DictionaryObject({
+            pdf_name("/O"): _action("/SubmitForm", F=pdf_string("http://example.invalid/collect"))})
+    return _with(change)
+
+
+def with_bookmark_script() -> bytes:
+    def change(w, page):
+        item = w.add_object(generic.DictionaryObject({
+            pdf_name("/Title"): pdf_string("Annexe"), pdf_name("/A"): _action("/JavaScript", JS=pdf_string("1"))}))
+        w.root[pdf_name("/Outlines")] = w.add_object(generic.DictionaryObject({
+            pdf_name("/First"): item, pdf_name("/Last"): item}))
+    return _with(change)
+
+
+def with_attachment() -> bytes:
+    def change(w, page):
+        payload = w.add_object(generic.StreamObject({pdf_name("/Type"): pdf_name("/EmbeddedFile")},
+                                                   stream_data=b"MZ\x90\x00 a program"))
+        spec = w.add_object(generic.DictionaryObject({
+            pdf_name("/Type"): pdf_name("/Filespec"), pdf_name("/F"): pdf_string("annexe.exe"),
+            pdf_name("/EF"): generic.DictionaryObject({pdf_name("/F"): payload})}))
+        w.root[pdf_name("/Names")] = generic.DictionaryObject({pdf_name("/EmbeddedFiles"): generic.DictionaryObject({
+            pdf_name("/Names"): generic.ArrayObject([pdf_string("annexe.exe"), spec])})})
+    return _with(change)
+
+
+def with_rich_media() -> bytes:
+    def change(w, page):
+        annot = w.add_object(generic.DictionaryObject({
+            pdf_name("/Type"): pdf_name("/Annot"), pdf_name("/Subtype"): pdf_name("/RichMedia"),
+            pdf_name("/Rect"): generic.ArrayObject(map(generic.NumberObject, (56, 500, 300, 600)))}))
+        page.get_object()[pdf_name("/Annots")] = generic.ArrayObject([annot])
+    return _with(change)

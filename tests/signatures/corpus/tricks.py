@@ -212,8 +212,7 @@ def object_stream_twice(data):
 
 
 def sign_placeholder_moved_over_text(data, pki):
-    """The empty DRH field moved over the signed text and given a JavaScript action, in the update
-    where B signs it."""
+    """The empty DRH field moved over the signed text in the update where B signs it."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers
     from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata
@@ -223,7 +222,6 @@ def sign_placeholder_moved_over_text(data, pki):
         field = ref.get_object()
         if field.get("/T") == "DRH":
             field[n("/Rect")] = _numbers(50, 720, 400, 790)
-            field[n("/AA")] = JAVASCRIPT
             writer.mark_update(ref)
     meta = PdfSignatureMetadata(field_name="DRH", md_algorithm="sha256")
     return signers.PdfSigner(meta, signer=pki.signer("CD789012")).sign_pdf(writer).getvalue()
