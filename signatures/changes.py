@@ -22,11 +22,12 @@ deep to compare cannot be shown unchanged, and is refused (``AnalysisError``).
 
 import dataclasses
 import enum
-import re
 from decimal import Decimal
 
 from pyhanko.pdf_utils import generic, misc
 from pyhanko.pdf_utils.xref import ObjStreamRef
+
+from . import appearance
 
 # --- the kinds of change, and what may follow each kind of signature ---------------------------------
 
@@ -231,11 +232,15 @@ def _rect(annotation):
 def is_visible(annotation) -> bool:
     """Whether an annotation draws something: a rectangle with an area, not hidden."""
     rect = _rect(annotation)
-    try:
-        flags = int(_get(annotation, "/F", 0) or 0)
-    except (TypeError, ValueError):
-        flags = 0
+    flags = _flags(annotation)
     return rect is not None and rect[2] - rect[0] > 0 and rect[3] - rect[1] > 0 and not flags & (2 | 32)
+
+
+def _flags(annotation) -> int:
+    """An annotation's /F flags as readers take them: anything but an integer reads as 0 (PDFium
+    draws an annotation whose flags are the string (2) though a lax reader would hide it)."""
+    value = _get(annotation, "/F", 0)
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _active_action(action) -> str | None:
@@ -406,14 +411,20 @@ class Comparison:
             if not isinstance(old_root, generic.DictionaryObject) or \
                     not isinstance(new_root, generic.DictionaryObject):
                 raise AnalysisError("no document catalogue")
-            old_pages, new_pages = self.pages(old_root), self.pages(new_root)
+            old_counts, new_counts = [], []
+            old_pages, new_pages = self.pages(old_root, old_counts), self.pages(new_root, new_counts)
+            if len(old_counts) != len(new_counts) or not all(
+                    self.same(a, b) for a, b in zip(old_counts, new_counts, strict=False)):
+                self.add(Kind.PAGE_CHANGED, "the page tree's page count")
             self.new_pages = new_pages
             # Pages and the catalogue are compared completely by their own rules below; when another
             # structure points at one (a tag at its page, a lock at the catalogue), the pointer is the
             # same if it points at the same object. Nothing else is taken on trust.
             self.role_keys.update(k for k in (_key(old_trailer.raw_get("/Root")), _key(new_trailer.raw_get("/Root")))
                                   if k)
-            self.role_keys.update(page.key for page in (*old_pages, *new_pages) if page.key)
+            # (a page that is also a stream has data no page rule compares: it is compared whole)
+            self.role_keys.update(page.key for page in (*old_pages, *new_pages)
+                                  if page.key and not isinstance(page.node, generic.StreamObject))
             self.widget_pages = {k: index for index, page in enumerate(new_pages)
                                  for k, _ in self._annotations(page.node) if k}
             old_form, new_form = _get(old_root, "/AcroForm"), _get(new_root, "/AcroForm")
@@ -487,8 +498,9 @@ class Comparison:
 
     # --- pages ---------------------------------------------------------------------------------------
 
-    def pages(self, root) -> list[_Page]:
-        """The pages in order, each with the attributes it inherits from the page tree."""
+    def pages(self, root, counts=None) -> list[_Page]:
+        """The pages in order, each with the attributes it inherits from the page tree (and, into
+        ``counts``, each tree node's /Count: PDFium believes the root's)."""
         tree = root.raw_get("/Pages") if "/Pages" in root else None
         if tree is None:
             return []
@@ -512,6 +524,8 @@ class Comparison:
                 kids = _get(node, "/Kids")
                 if not isinstance(kids, list):
                     raise AnalysisError("page tree node without kids")
+                if counts is not None:
+                    counts.append(_get(node, "/Count"))
                 stack.extend((kid, mine) for kid in reversed(list(list.__iter__(kids))))
             else:
                 result.append(_Page(node, key, mine))
@@ -532,6 +546,9 @@ class Comparison:
             self._compare_annotations(index, old.node, new.node, widgets)
 
     def _compare_page(self, index, old, new):
+        streams = [isinstance(page.node, generic.StreamObject) for page in (old, new)]
+        if any(streams) and not (all(streams) and self._same_stream_data(old.node, new.node)):
+            self.add(Kind.PAGE_CONTENT, f"page {index + 1}: a page that is a stream", page=index)
         keys = (set(old.node.keys()) | set(new.node.keys()) | set(old.inherited) | set(new.inherited)) \
             - {"/Parent", "/Annots", "/Type"}
         for key in sorted(keys):
@@ -554,6 +571,12 @@ class Comparison:
                 self.add(Kind.ACTIVE_CONTENT, where, page=index)
             else:
                 self.add(Kind.PAGE_CHANGED, where, page=index)
+
+    def _same_stream_data(self, a, b) -> bool:
+        try:
+            return a.encoded_data == b.encoded_data or a.data == b.data
+        except (misc.PdfError, NotImplementedError, ValueError, TypeError):
+            return False
 
     def _same_content(self, a, b) -> bool:
         if self.same(a, b):
@@ -599,6 +622,11 @@ class Comparison:
             [(None, a) for a in unmatched_new]
         for key, annot in added:
             self._annotation_added(index, key, annot, widgets)
+        # The order of the annotations is the order they are drawn in: the one on top may change.
+        kept_old = [k for k, _ in old_list if k and k in new_by_key]
+        kept_new = [k for k, _ in new_list if k and k in old_by_key]
+        if kept_old != kept_new:
+            self.add(Kind.ANNOTATION_CHANGED, f"{where}: annotations drawn in another order", page=index)
 
     def _annotation_changed(self, index, old, new, how):
         subtype = _get(new if new is not None else old, "/Subtype")
@@ -629,6 +657,10 @@ class Comparison:
         active = annotation_actions(annot)
         if active:
             self.add(Kind.ACTIVE_CONTENT, f"{where} {active}", page=index)
+        elif subtype in COMMENT_SUBTYPES and appearance.draws(annot):
+            # A note or a highlight is drawn as an icon or a mark: one whose appearance writes text
+            # or shows an image writes on the page, whatever its subtype says.
+            self.add(Kind.ANNOTATION_CHANGED, f"{where} that writes on the page", page=index, rect=rect)
         elif subtype in COMMENT_SUBTYPES:
             popup_closed = subtype == "/Popup" and not _get(annot, "/Open", False)
             self.add(Kind.COMMENT_ADDED, where, page=index, rect=None if popup_closed else rect)
@@ -645,16 +677,22 @@ class Comparison:
         number (PDFium ignores generations), an object stream that lists an object twice or not where
         the cross-reference says (pyHanko reads the header, PDFium the index)."""
         xrefs = self.reader.xrefs
-        generations = {}
+        generations, signed_streams = {}, set()
         for revision in range(self.old_revision + 1):
             for ref in xrefs.explicit_refs_in_revision(revision):
                 generations.setdefault(ref.idnum, set()).add(ref.generation)
+            signed_streams |= {ref.idnum for ref in xrefs.object_streams_used_in(revision)}
         for revision in range(self.old_revision + 1, self.new_revision + 1):
             refs = xrefs.explicit_refs_in_revision(revision)
             for ref in refs:
                 if ref.idnum in generations and ref.generation not in generations[ref.idnum]:
                     self.add(Kind.DOCUMENT_CHANGED, f"object {ref.idnum} defined again with generation "
                                                     f"{ref.generation}")
+                    return
+                if ref.idnum in signed_streams:
+                    # Its members keep their cross-reference entries, and readers (pyHanko's history
+                    # included) read them from the newest copy: the signed objects, silently replaced.
+                    self.add(Kind.DOCUMENT_CHANGED, f"object stream {ref.idnum} of the signed revision rewritten")
                     return
             streams = {}
             for ref in refs:
@@ -732,8 +770,12 @@ class Comparison:
         return result
 
     FORM_KINDS = {"/SigFlags": Kind.METADATA, "/XFA": Kind.ACTIVE_CONTENT}
-    FIELD_FILL_KEYS = frozenset({"/V", "/AS", "/AP", "/MK", "/DA", "/Q", "/Ff", "/M", "/RV", "/DS"})
-    SIGNING_KEYS = frozenset({"/V", "/AP"})  # what signing an empty signature field may change in it
+    FIELD_FILL_KEYS = frozenset({"/V", "/I", "/AS", "/AP", "/MK", "/DA", "/Q", "/Ff", "/M", "/RV", "/DS"})
+    # What signing an empty signature field may change in it: its value and appearance, the lock the
+    # signature applies, its tag, its appearance characteristics; its flags only by adding Print,
+    # ReadOnly, Locked or LockedContents (iText adds Locked).
+    SIGNING_KEYS = frozenset({"/V", "/AP", "/Lock", "/StructParent", "/MK", "/M"})
+    SIGNING_FLAGS = 4 | 64 | 128 | 512
 
     def compare_form(self, old_form, new_form, old_fields, new_fields) -> dict:
         """Compare the form; return the widgets of new signatures ({key: (kind, field)}) and those
@@ -747,8 +789,8 @@ class Comparison:
             if key == "/DR":
                 self._compare_resources(old_form.get("/DR"), new_form.get("/DR"))
             elif key == "/NeedAppearances":
-                if regenerated:
-                    self._regeneration(old_fields)  # every field is about to be drawn from its value
+                if regenerated:  # every field is about to be drawn from its value
+                    self._regeneration(old_fields, _get(old_form, "/DR"))
                 else:
                     self.add(Kind.METADATA, "form /NeedAppearances")  # appearances kept as they are
             elif key in ("/DA", "/Q"):
@@ -779,6 +821,8 @@ class Comparison:
         kind = _signature_kind(fld.value)
         name = fld.name
         problems = []
+        if self._reuses_signature(fld):
+            problems.append((Kind.SIGNATURE_REPLACED, f"field {name}: the value of an existing signature"))
         if annotation_actions(fld.node):
             problems.append((Kind.ACTIVE_CONTENT, f"field {name}: an action"))
         for key, widget in fld.widgets:
@@ -792,7 +836,7 @@ class Comparison:
                 problems.append((Kind.FORM_CHANGED, f"field {name}: an existing object made a signature field"))
             elif is_visible(widget) and kind == Kind.DOCUMENT_TIMESTAMP:
                 problems.append((Kind.ANNOTATION_CHANGED, f"field {name}: a visible document timestamp"))
-            elif is_visible(widget) and _is_empty_value(fld.value) and _draws(widget):
+            elif is_visible(widget) and _is_empty_value(fld.value) and appearance.draws(widget):
                 problems.append((Kind.ANNOTATION_CHANGED, f"field {name}: an empty signature field that draws"))
         if problems:
             for problem_kind, where in problems:
@@ -803,7 +847,7 @@ class Comparison:
         for key, _ in fld.widgets:
             signatures["widgets"][key] = (kind, name)
 
-    def _regeneration(self, old_fields):
+    def _regeneration(self, old_fields, resources):
         """/NeedAppearances switched on: viewers redraw every field from its value. A field that was
         filled when signed must then show what it showed: its value must be the text its appearance
         drew (a "shadow" document stores one value and draws another)."""
@@ -811,9 +855,9 @@ class Comparison:
         for fld in old_fields.values():
             if fld.kind not in ("/Tx", "/Ch") or _is_empty_value(fld.value):
                 continue
-            value = " ".join(str(v) for v in fld.value) if isinstance(fld.value, list) else str(fld.value)
-            shown = " ".join(_appearance_text(w) for _, w in fld.widgets)
-            if _squash(value) not in _squash(shown):
+            value = appearance.displayed_value(fld.value, _get(fld.node, "/Opt"))
+            shown = " ".join(appearance.shown_text(w, resources) for _, w in fld.widgets)
+            if not appearance.shows(value, shown):
                 self.add(Kind.FIELD_VALUE_REPLACED, f"field {fld.name}: redrawn from a value it did not show",
                          field=fld.name)
 
@@ -849,6 +893,9 @@ class Comparison:
                 self.add(Kind.SIGNATURE_REPLACED, f"field {name}", field=name)
                 return
             # An empty signature field signed: its value and its appearance may change, nothing else.
+            if self._reuses_signature(new):
+                self.add(Kind.SIGNATURE_REPLACED, f"field {name}: the value of an existing signature", field=name)
+                return
             signing = True
             kind = _signature_kind(new.value)
             visible = self._visible_widget(new)
@@ -869,7 +916,7 @@ class Comparison:
         for key in sorted((set(old.node.keys()) | set(new.node.keys())) - ignored):
             if key in old.node and key in new.node and self.same(old.node.raw_get(key), new.node.raw_get(key)):
                 continue
-            if not (signing and key in self.SIGNING_KEYS):
+            if not (signing and self._signing_may_change(key, old.node, new.node)):
                 self._field_entry_changed(old, new, key, value_same)
         old_widgets = {k: w for k, w in old.widgets if k}
         new_widgets = {k: w for k, w in new.widgets if k}
@@ -887,8 +934,23 @@ class Comparison:
             for entry in sorted((set(before.keys()) | set(widget.keys())) - {"/Parent", "/P"}):
                 if entry in before and entry in widget and self.same(before.raw_get(entry), widget.raw_get(entry)):
                     continue
-                if not (signing and entry in self.SIGNING_KEYS):
+                if not (signing and self._signing_may_change(entry, before, widget)):
                     self._field_entry_changed(old, new, entry, value_same, widget=widget)
+
+    def _signing_may_change(self, key, before, after) -> bool:
+        if key in self.SIGNING_KEYS:
+            return True
+        if key == "/F":
+            old_flags, new_flags = _flags(before), _flags(after)
+            return old_flags & ~new_flags == 0 and (new_flags & ~old_flags) & ~self.SIGNING_FLAGS == 0
+        return False
+
+    def _reuses_signature(self, fld) -> bool:
+        """Whether a signature field's value is a signature dictionary that existed when signed (a
+        keyless "second signature" that shows an earlier one's value under its own appearance)."""
+        value = fld.node.raw_get("/V") if "/V" in fld.node else None
+        key = _key(value)
+        return key is not None and self._existed(key)
 
     def _field_entry_changed(self, old, new, key, value_same, widget=None):
         name = new.name
@@ -930,55 +992,6 @@ def _page_value(page: _Page, key):
     if key in INHERITABLE:
         return page.inherited.get(key)
     return page.node.raw_get(key) if key in page.node else None
-
-
-_TEXT_STRING = re.compile(rb"\((?:\\.|[^\\)])*\)|<[0-9A-Fa-f\s]*>")
-_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"(": b"(", b")": b")", b"\\": b"\\"}
-
-
-def _appearance_streams(widget):
-    ap = _get(widget, "/AP")
-    normal = _get(ap, "/N") if isinstance(ap, generic.DictionaryObject) else None
-    if isinstance(normal, generic.StreamObject):
-        return [normal]
-    if isinstance(normal, generic.DictionaryObject):
-        return [s for s in (_get(normal, k) for k in normal) if isinstance(s, generic.StreamObject)]
-    return []
-
-
-def _draws(widget) -> bool:
-    """Whether a widget's appearance shows text or an image (a frame or an empty box does not)."""
-    for stream in _appearance_streams(widget):
-        try:
-            data = stream.data
-        except (misc.PdfError, NotImplementedError, ValueError):
-            return True
-        if re.search(rb"(^|\s)(Tj|TJ|'|\"|Do|BI|sh)(\s|$)", data):
-            return True
-    return False
-
-
-def _appearance_text(widget) -> str:
-    """The strings a widget's appearance shows (literal and hex), decoded as well as bytes allow."""
-    parts = []
-    for stream in _appearance_streams(widget):
-        try:
-            data = stream.data
-        except (misc.PdfError, NotImplementedError, ValueError):
-            continue
-        for token in _TEXT_STRING.findall(data):
-            if token.startswith(b"("):
-                raw = re.sub(rb"\\(n|r|t|b|f|\(|\)|\\)", lambda m: _ESCAPES[m.group(1)], token[1:-1])
-            else:
-                digits = re.sub(rb"\s", b"", token[1:-1])
-                raw = bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode())
-            parts.append(raw.decode("utf-16-be", "replace") if raw.startswith(b"\xfe\xff")
-                         else raw.decode("latin-1"))
-    return "".join(parts)
-
-
-def _squash(text: str) -> str:
-    return "".join(str(text).split())
 
 
 def _signature_kind(value) -> Kind:

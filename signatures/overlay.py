@@ -7,9 +7,10 @@ the signed revision and the final one with PDFium (pypdfium2):
 
 - an added signature or annotation whose rectangle holds text of the signed page, or overlaps an
   annotation (an earlier signature's stamp) that was visible when he signed, covers it;
-- any addition that paints over the signed page's ink (what was dark on the page itself, its
-  annotations aside, is now light) hides it. A widget's own former appearance (an empty check box
-  now ticked) is not the page's ink.
+- any addition that takes away the contrast of what the signer saw (text turned white, black on
+  black, grey on grey, a digit whited out and redrawn) hides it. For a filled field or a signed
+  placeholder, what it covered is the page itself (its own former appearance, an empty box now
+  ticked, does not count); for anything else, the page with the annotations it had.
 
 A comment placed on text (a note, a highlight) keeps the text visible: only hiding counts for
 comments and filled fields. Only the rectangles are rendered, one page of one revision at a time,
@@ -28,11 +29,15 @@ from .changes import Kind
 logger = logging.getLogger(__name__)
 
 SCALE = 2.0  # 144 dpi: one digit of 10-point text is some 40 dots
-INK = 128  # grey level under which a pixel is ink
-LIGHTER = 100  # by how much an ink pixel must lighten to count as hidden
-MIN_HIDDEN = 8  # dots; and at least HIDDEN_SHARE of the ink under the rectangle
-HIDDEN_SHARE = 0.02
+INK = 128  # grey level under which a pixel is ink...
+PAPER = 170  # ...and over which it is background
+TILE = 12  # dots: contrast is judged tile by tile, about the size of a character
+MIN_INK = 6  # ink and background dots a tile needs for its contrast to mean something
+MIN_CONTRAST = 80  # background minus ink, in grey levels, for a tile to count as readable...
+LOST_CONTRAST = 40  # ...and under which it no longer is
+LIGHTER = 100  # an ink dot lightened by this much is whited out
 TEXT_KINDS = {Kind.SIGNATURE_ADDED, Kind.DOCUMENT_TIMESTAMP, Kind.ANNOTATION_CHANGED}
+OWN_PLACE_KINDS = {Kind.FORM_FILLED}  # drawn where the field itself was: judged against the page alone
 
 
 def covering(data: bytes, signed_end: int, additions, old_annotations) -> list[str]:
@@ -74,7 +79,9 @@ def _page_problems(data, signed_end, index, changes, old_rects) -> list[str]:
                 pending.append(change)
         finally:
             textpage.close()
-        before = [_render(old_page, change.rect, annotations=False) for change in pending]
+        before = [_render(old_page, change.rect, annotations=not (change.kind in OWN_PLACE_KINDS
+                                                                 or change.widget is not None))
+                  for change in pending]
     if not pending:
         return problems
     with _Page(data, len(data), index) as new_page:
@@ -83,7 +90,7 @@ def _page_problems(data, signed_end, index, changes, old_rects) -> list[str]:
         for change, old_rows in zip(pending, before, strict=True):
             hidden = _hidden_ink(old_rows, _render(new_page, change.rect))
             if hidden:
-                problems.append(f"{change.where} hides {hidden} dots of the signed page")
+                problems.append(f"{change.where} hides what was drawn under it ({hidden} areas)")
     return problems
 
 
@@ -173,16 +180,38 @@ def _render(page, rect, annotations=True):
 
 
 def _hidden_ink(old_rows, new_rows) -> int:
+    """How many tiles of the rectangle that were readable (ink on background) no longer read the same:
+    the ink and its background now alike, whatever the colour they were made, or a third of the ink
+    whited out, or a third of the background inked (a digit redrawn over another)."""
     if [len(r) for r in old_rows] != [len(r) for r in new_rows]:
         return 0  # a changed page size is a page change, reported by the difference analysis
-    ink = hidden = 0
-    for old_row, new_row in zip(old_rows, new_rows, strict=True):
-        for before, after in zip(old_row, new_row, strict=True):
-            if before < INK:
-                ink += 1
-                if after - before > LIGHTER:
-                    hidden += 1
-    return hidden if hidden >= MIN_HIDDEN and hidden >= HIDDEN_SHARE * ink else 0
+    height = len(old_rows)
+    width = len(old_rows[0]) if height else 0
+    lost = 0
+    for top in range(0, height, TILE):
+        for left in range(0, width, TILE):
+            ink_before = ink_after = paper_before = paper_after = ink = paper = lightened = darkened = 0
+            for row in range(top, min(top + TILE, height)):
+                old_row, new_row = old_rows[row], new_rows[row]
+                for column in range(left, min(left + TILE, width)):
+                    before, after = old_row[column], new_row[column]
+                    if before < INK:
+                        ink += 1
+                        ink_before += before
+                        ink_after += after
+                        lightened += after - before > LIGHTER
+                    elif before > PAPER:
+                        paper += 1
+                        paper_before += before
+                        paper_after += after
+                        darkened += after < INK
+            if ink < MIN_INK or paper < MIN_INK:
+                continue
+            readable = paper_before / paper - ink_before / ink >= MIN_CONTRAST
+            if readable and (paper_after / paper - ink_after / ink < LOST_CONTRAST or lightened >= 0.3 * ink
+                             or darkened >= 0.3 * paper):
+                lost += 1  # its contrast gone, its strokes whited out, or other strokes drawn in among them
+    return lost
 
 
 def _to_device(page, width, height, x, y):

@@ -7,6 +7,7 @@ from pathlib import Path
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from django.conf import settings
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers, timestamps
 from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner
@@ -133,6 +134,8 @@ def sign_pdf(data: bytes, signer: signers.Signer, *, level: str = "B-B", field_n
     )
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+        if lock is not None:
+            _lock_existing_field(writer, field_name, lock)
         pdf_signer = PdfSigner(meta, signer=signer, timestamper=timestamper, new_field_spec=field_spec,
                                stamp_style=stamp_style)
         # The async entry point, run on a private loop when one is already running (browser tests,
@@ -146,6 +149,15 @@ def sign_pdf(data: bytes, signer: signers.Signer, *, level: str = "B-B", field_n
                 "SIGNATURES_CRLS)" if long_term and "validated" in str(exc) else "")
         raise SigningError(f"cannot sign the PDF: {exc}{hint}") from exc
     return out.getvalue()
+
+
+def _lock_existing_field(writer, field_name, lock):
+    """An existing empty signature field takes its lock from its own /Lock entry (pyHanko applies a
+    new field's spec only to fields it creates): write it there, in the signature's update."""
+    for name, _, ref in fields.enumerate_sig_fields(writer, filled_status=False):
+        if name == field_name:
+            ref.get_object()[generic.pdf_name("/Lock")] = lock.as_pdf_object()
+            writer.mark_update(ref)
 
 
 def _free_field_name(data: bytes) -> str:

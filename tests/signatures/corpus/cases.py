@@ -21,7 +21,7 @@ from signatures.signing import sign_pdf, signer_from_keys
 from signatures.verification import Code
 
 from .. import forge
-from . import Case, documents, edits, tricks
+from . import Case, differentials, documents, edits, tricks
 
 OK, MODIFIED, INVALID, ACTIVE = Code.OK, Code.MODIFIED_AFTER_SIGNING, Code.SIGNATURE_INVALID, Code.ACTIVE_CONTENT
 A, B, C = "AB123456", "CD789012", "EC100001"  # three officers
@@ -210,6 +210,9 @@ CASES += [
          refused={"locked_field_changed"}),
     case("lock-all-fill-date", "locks", False, MODIFIED,
          signed(documents.form, sign(A, lock_fields="all"), edit(edits.pypdf_fill({"date": "01/12/2026"})))),
+    case("lock-on-existing-field-then-fill", "locks", False, MODIFIED,
+         signed(documents.form, sign(A, field_name="President", lock_fields=["visa"]),
+                edit(edits.pyhanko_fill("visa", "Refuse"))), refused={"locked_field_changed"}),
     case("lock-all-then-countersign", "locks", True, OK,
          signed(documents.form, sign(A, lock_fields="all"), sign(B, box=BOTTOM_MIDDLE))),
 ]
@@ -445,7 +448,8 @@ CASES += [
          signed(tricks.need_appearances_shadow, sign(A), edit(tricks.switch_need_appearances)),
          refused={"field_value_replaced"}),
     case("note-overprints-one-digit", "sneaky signatures and overlays", False, MODIFIED,
-         signed(documents.xref_stream, sign(A), edit(tricks.overprint_digit)), signer=A, reason="covered"),
+         signed(documents.xref_stream, sign(A), edit(tricks.overprint_digit)), signer=A,
+         refused={"annotation_changed"}),
     case("placeholder-moved-over-text-when-signed", "sneaky signatures and overlays", False, MODIFIED,
          signed(documents.form, sign(A, field_name="President"), with_pki(tricks.sign_placeholder_moved_over_text))),
     case("generation-number-differential", "incremental saving attack (ISA)", False, MODIFIED,
@@ -454,6 +458,48 @@ CASES += [
          signed(documents.xref_stream, sign(A), edit(tricks.object_stream_twice))),
     case("check-box-ticked-with-signer", "form filling", True, OK,
          signed(documents.form, sign(A, field_name="President"), edit(edits.pyhanko_check("agree"))), signer=A),
+]
+
+
+# --- second round: reader differentials, and other producers' genuine files ----------------------------
+
+D = differentials
+CASES += [
+    case("object-stream-rewritten-font", "incremental saving attack (ISA)", False, MODIFIED,
+         signed(D.object_stream_base, sign(A), edit(D.rewrite_object_stream(D.font_draws_nine_for_one)))),
+    case("object-stream-rewritten-after-lta", "incremental saving attack (ISA)", False, MODIFIED,
+         signed(D.object_stream_base, sign(A, level="B-LTA"), sign(B, box=BOTTOM_RIGHT),
+                edit(D.rewrite_object_stream(D.font_draws_nine_for_one)))),
+    case("object-stream-rewritten-page-tree", "page changes", False, MODIFIED,
+         signed(lambda: D.object_stream_base(pages=2), sign(A),
+                edit(D.rewrite_object_stream(D.tree_drops_second_page)))),
+    case("page-count-lowered", "page changes", False, MODIFIED,
+         signed(documents.two_pages, sign(A), edit(D.set_page_count(1))), refused={"page_changed"}),
+    case("page-count-raised-reveals-annex", "shadow attack (hide)", False, MODIFIED,
+         signed(D.one_page_counted_over_two, sign(A), edit(D.set_page_count(2)))),
+    case("annotations-reordered", "shadow attack (replace)", False, MODIFIED,
+         signed(D.stacked_stamps, sign(A), edit(D.reverse_annotations)), refused={"annotation_changed"}),
+    case("note-flags-written-as-string", "sneaky signatures and overlays", False, MODIFIED,
+         signed(documents.xref_stream, sign(A), edit(D.note_with_string_flags)), signer=A, reason="covered"),
+    case("black-highlight-over-amount", "sneaky signatures and overlays", False, MODIFIED,
+         signed(documents.xref_stream, sign(A), edit(D.black_bar_highlight)), signer=A, reason="covered"),
+    case("signature-value-cloned", "universal signature forgery (USF)", False, MODIFIED,
+         signed(documents.xref_stream, sign(A), edit(D.clone_signature)), refused={"signature_replaced"}),
+    case("page-that-is-a-stream", "shadow attack (hide-and-replace)", False, MODIFIED,
+         signed(D.page_that_is_a_stream, sign(A), edit(D.swap_page_stream)), refused={"page_content"}),
+    case("placeholder-signed-by-itext", "multi-signature", True, OK,
+         signed(D.documents_form_printable, sign(A, field_name="President"),
+                D.sign_placeholder_as(D.itext_locked_flag)), signer=A),
+    case("placeholder-signed-with-lock", "locks", True, OK,
+         signed(D.documents_form_printable, sign(A, field_name="President"),
+                D.sign_placeholder_as(D.lock_written_at_signing)), signer=A),
+    case("placeholder-signed-tagged", "multi-signature", True, OK,
+         signed(D.documents_form_printable, sign(A, field_name="President"), D.sign_placeholder_as(D.tagged_widget)),
+         signer=A),
+    case("list-box-filled", "form filling", True, OK,
+         signed(D.other_fields_form, sign(A), edit(D.list_box_filled)), signer=A, changes={"form_filled"}),
+    case("pypdf-fill-beside-choice-octal-and-glyph-fields", "form filling", True, OK,
+         signed(D.other_fields_form, sign(A), edit(edits.pypdf_fill({"observations": "Dossier complet"})))),
 ]
 
 
