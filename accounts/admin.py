@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from . import designation, services
 from .forms import DesignationUploadForm
 from .models import ActivationLink, AuditEvent, Collectivity, DesignationImport, User
+from .permissions import Capability, can
 
 
 @admin.register(Collectivity)
@@ -120,7 +121,7 @@ class DesignationImportAdmin(ReadOnlyAdmin):
         return own + super().get_urls()
 
     def _require(self, request):
-        if not (request.user.is_superuser or request.user.role == User.Role.DGCT_ADMIN):
+        if not can(request.user, Capability.ADMINISTER):
             raise PermissionDenied
 
     def upload_view(self, request):

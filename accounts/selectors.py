@@ -10,26 +10,27 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from .models import AuditEvent, Collectivity, User
+from .permissions import Capability, Scope, can, scope_of, signing_roles
 
 
 def visible_collectivities(user) -> QuerySet[Collectivity]:
-    """The collectivities whose staff and dossiers ``user`` may see.
+    """The collectivities whose staff and dossiers ``user`` may see, from his role's scope
+    (``accounts.permissions.ROLES``):
 
-    - DGCT administrators, CMR agents and superusers: all of them.
-    - a collectivity manager or agent: his own collectivity only;
-    - a provincial office: the communes of its prefecture or province;
+    - national (DGCT administrators, CMR agents, superusers): all of them;
+    - own (a collectivity manager or agent): his own collectivity only;
+    - province (a provincial office): the communes of its prefecture or province;
     - anyone else (anonymous, disabled, no role): none.
     """
     qs = Collectivity.objects.all()
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return qs.none()
-    if user.is_superuser or user.role in User.NATIONAL_ROLES:
+    scope = scope_of(user)
+    if scope == Scope.NATIONAL:
         return qs
-    if user.collectivity_id is None:
+    if scope == Scope.NONE or user.collectivity_id is None:
         return qs.none()
-    if user.role in (User.Role.MANAGER, User.Role.AGENT):
+    if scope == Scope.OWN:
         return qs.filter(pk=user.collectivity_id)
-    if user.role == User.Role.PROVINCIAL_OFFICE:
+    if scope == Scope.PROVINCE:
         return qs.filter(kind=Collectivity.Kind.COMMUNE, province_id=user.collectivity_id)
     return qs.none()
 
@@ -43,11 +44,10 @@ def acting_collectivity(user, session) -> Collectivity | None:
     A manager or agent acts for his own collectivity. A provincial office acts for the commune it
     chose (kept in the session), only while that commune is in its scope; None until it chooses.
     """
-    if not getattr(user, "is_authenticated", False):
-        return None
-    if user.role in (User.Role.MANAGER, User.Role.AGENT):
+    scope = scope_of(user)
+    if scope == Scope.OWN:
         return user.collectivity
-    if user.role == User.Role.PROVINCIAL_OFFICE:
+    if can(user, Capability.ACT_FOR_COMMUNE):
         pk = session.get(ACTING_FOR_SESSION_KEY)
         return visible_collectivities(user).filter(pk=pk).first() if pk else None
     return None
@@ -55,7 +55,7 @@ def acting_collectivity(user, session) -> Collectivity | None:
 
 def on_behalf_of(user, session) -> Collectivity | None:
     """What an act must say it was done "on behalf of": the commune a provincial office acts for."""
-    if getattr(user, "role", None) == User.Role.PROVINCIAL_OFFICE:
+    if can(user, Capability.ACT_FOR_COMMUNE):
         return acting_collectivity(user, session)
     return None
 
@@ -67,17 +67,17 @@ def activated(users: QuerySet) -> QuerySet:
 
 
 def signing_officers(collectivity, *, uploader=None) -> list[dict]:
-    """Who may sign the documents a collectivity sends: its active and activated managers and agents,
-    and the provincial office ``uploader`` when it acts for that commune (its signature then counts
-    "on behalf of" the commune). Plain data, as ``signatures`` takes it (``verification.Signer``):
-    ``cin``, ``full_name``, ``account_id``, ``on_behalf_of_id``."""
+    """Who may sign the documents a collectivity sends: its active and activated officers (managers
+    and agents), and the provincial office ``uploader`` when it acts for that commune (its signature
+    then counts "on behalf of" the commune). Plain data, as ``signatures`` takes it
+    (``verification.Signer``): ``cin``, ``full_name``, ``account_id``, ``on_behalf_of_id``."""
     collectivity_id = getattr(collectivity, "pk", collectivity)
     officers = activated(User.objects.filter(
-        collectivity_id=collectivity_id, is_active=True, role__in=[User.Role.MANAGER, User.Role.AGENT],
+        collectivity_id=collectivity_id, is_active=True, role__in=signing_roles(),
     ).exclude(cin=None).exclude(cin="")).order_by("pk")
     result = [{"cin": u.cin, "full_name": u.full_name or "", "account_id": u.pk, "on_behalf_of_id": None}
               for u in officers.only("pk", "cin", "full_name")]
-    if (uploader is not None and getattr(uploader, "role", None) == User.Role.PROVINCIAL_OFFICE and uploader.cin
+    if (uploader is not None and can(uploader, Capability.ACT_FOR_COMMUNE) and uploader.cin
             and activated(User.objects.filter(pk=uploader.pk, is_active=True)).exists()
             and visible_collectivities(uploader).filter(pk=collectivity_id).exists()):
         result.append({"cin": uploader.cin, "full_name": uploader.full_name or "", "account_id": uploader.pk,
@@ -89,26 +89,9 @@ def can_see_collectivity(user, collectivity) -> bool:
     return visible_collectivities(user).filter(pk=collectivity.pk).exists()
 
 
-def has_capability(user, capability: str) -> bool:
-    """``capability`` is one of 'consult_affiliates', 'prepare_dossiers', 'certify_dossiers'."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    if user.role == User.Role.MANAGER:
-        return True
-    if user.role == User.Role.AGENT:
-        return bool(getattr(user, f"can_{capability}"))
-    if user.role == User.Role.CMR_AGENT:
-        # The CMR keeps the registry: its agents consult it, and act on dossiers through the workflow.
-        return capability == "consult_affiliates"
-    if user.role == User.Role.PROVINCIAL_OFFICE:
-        # It helps communes with no internet copy, sign and upload; certification stays theirs.
-        return capability in ("consult_affiliates", "prepare_dossiers")
-    return False
-
-
 def subaccounts_of(manager) -> QuerySet[User]:
     """The sub-accounts a manager administers: the agents of his collectivity."""
-    if manager.role != User.Role.MANAGER or not manager.is_active:
+    if not can(manager, Capability.MANAGE_TEAM):
         return User.objects.none()
     return (
         User.objects.filter(role=User.Role.AGENT, collectivity__in=visible_collectivities(manager))

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import rules
 from .models import ActivationLink, AuditEvent, Collectivity, DesignationImport, User
+from .permissions import Capability, can
 from .selectors import get_subaccount
 
 # --- audit -----------------------------------------------------------------------------------------
@@ -163,7 +164,7 @@ class Capabilities:
 
 
 def _require_manager(actor):
-    if not (actor.is_authenticated and actor.is_active and actor.role == User.Role.MANAGER):
+    if not can(actor, Capability.MANAGE_TEAM):
         raise PermissionDenied(_("Only the collectivity's manager administers its sub-accounts."))
 
 

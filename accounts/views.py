@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from . import selectors, services
 from .forms import ActivationForm, CapabilitiesForm, SubaccountForm
-from .models import User
+from .permissions import Capability, can, requires
 
 
 def client_ip(request):
@@ -23,19 +23,17 @@ def home(request):
     from dossiers import selectors as dossier_selectors
 
     context = {"visible_count": selectors.visible_collectivities(request.user).count()}
-    if request.user.role in User.COLLECTIVITY_ROLES or request.user.role == User.Role.CMR_AGENT:
+    if can(request.user, Capability.SEE_DOSSIERS):
         context["dossier_counts"] = dossier_selectors.counts_by_state(request.user)
         context["cmr_events"] = dossier_selectors.recent_cmr_events(request.user)
-    if request.user.role in User.COLLECTIVITY_ROLES:
+    if can(request.user, Capability.PREPARE_DOSSIERS) and can(request.user, Capability.CONSULT_AFFILIATES):
         context["approaching"] = dossier_selectors.approaching_without_dossier(request.user)
     return render(request, "accounts/home.html", context)
 
 
-@login_required
+@requires(Capability.ACT_FOR_COMMUNE)
 def act_for(request):
     """A provincial office chooses the commune of its province it acts for."""
-    if request.user.role != User.Role.PROVINCIAL_OFFICE:
-        raise PermissionDenied(_("Only a provincial office acts on behalf of a commune."))
     communes = selectors.visible_collectivities(request.user).order_by("name_fr")
     if request.method == "POST":
         commune = get_object_or_404(communes, pk=request.POST.get("collectivity"))
@@ -53,7 +51,7 @@ def act_for(request):
 
 
 def _manager_only(request):
-    if request.user.role != User.Role.MANAGER:
+    if not can(request.user, Capability.MANAGE_TEAM):
         raise PermissionDenied(_("Only the collectivity's manager administers its sub-accounts."))
 
 

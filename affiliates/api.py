@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from accounts.models import User
+from accounts.permissions import Capability
 
 from . import selectors, services
 from .serializers import (
@@ -65,6 +66,7 @@ class AffiliateViewSet(viewsets.ViewSet):
 
     lookup_value_regex = "[0-9]+"
     authentication_classes = AUTHENTICATION
+    required_capabilities = {"*": Capability.CONSULT_AFFILIATES}
 
     @extend_schema(
         parameters=[OpenApiParameter("q", str, required=True), OpenApiParameter("page", int)],

@@ -16,8 +16,9 @@ from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Collectivity, User
-from accounts.selectors import has_capability, visible_collectivities
+from accounts.models import Collectivity
+from accounts.permissions import Capability, can
+from accounts.selectors import visible_collectivities
 
 from . import rules
 from .identifiers import InvalidQuery, Query, parse_query, query_word_keys
@@ -33,11 +34,8 @@ from .models import (
 PAGE_SIZE = 25
 MAX_NAME_RESULTS = 200  # a name search ranks the closest matches; refine the query beyond that
 
-CONSULT = "consult_affiliates"
-
-
 def can_consult(user) -> bool:
-    return has_capability(user, CONSULT)
+    return can(user, Capability.CONSULT_AFFILIATES)
 
 
 def require_consult(user) -> None:
@@ -273,7 +271,7 @@ def corrections_for(user) -> QuerySet[CorrectionRequest]:
     )
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return qs.none()
-    if user.role == User.Role.CMR_AGENT or user.is_superuser:
+    if can(user, Capability.ANSWER_CORRECTIONS):
         return qs
     if not can_consult(user):
         return qs.none()

@@ -16,7 +16,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Collectivity, User
+from accounts.models import Collectivity
+from accounts.permissions import Capability, can
 from accounts.selectors import signing_officers
 from accounts.services import record_audit
 from signatures.services import check_officer_signature
@@ -423,9 +424,7 @@ def request_correction(
             document_sha256=hashlib.sha256(data).hexdigest(),
             document_size=len(data),
             requested_by=user,
-            on_behalf_of=affiliate.collectivity
-            if user.role == User.Role.PROVINCIAL_OFFICE
-            else None,
+            on_behalf_of=affiliate.collectivity if can(user, Capability.ACT_FOR_COMMUNE) else None,
         )
         correction.document.save(f"{uuid.uuid4().hex}.pdf", ContentFile(data), save=False)
         try:
@@ -449,11 +448,7 @@ def request_correction(
 
 
 def _require_cmr(user):
-    if not (
-        user.is_authenticated
-        and user.is_active
-        and (user.role == User.Role.CMR_AGENT or user.is_superuser)
-    ):
+    if not can(user, Capability.ANSWER_CORRECTIONS):
         raise PermissionDenied(_("Only CMR agents answer correction requests."))
 
 
@@ -540,7 +535,7 @@ def record_consultation(user, affiliate, *, channel: str, ip=None):
         actor=user,
         target=affiliate,
         collectivity=affiliate.collectivity,
-        on_behalf_of=affiliate.collectivity if user.role == User.Role.PROVINCIAL_OFFICE else None,
+        on_behalf_of=affiliate.collectivity if can(user, Capability.ACT_FOR_COMMUNE) else None,
         data={"channel": channel},
         ip=ip,
     )

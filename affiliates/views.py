@@ -4,14 +4,13 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import User
+from accounts.permissions import Capability, can, requires
 
 from . import selectors, services
 from .forms import CorrectionForm, DecisionForm
@@ -67,15 +66,13 @@ def situation(request, pk):
             "corrections": list(affiliate.corrections.all()),
             "changes": list(affiliate.changes.all()),
             "field_labels": {k: v[0] for k, v in services.CORRECTABLE_FIELDS.items()},
-            "can_request": request.user.role in User.COLLECTIVITY_ROLES,
+            "can_request": can(request.user, Capability.REQUEST_CORRECTIONS),
         },
     )
 
 
-@login_required
+@requires(Capability.REQUEST_CORRECTIONS)
 def correction_new(request, pk):
-    if request.user.role not in User.COLLECTIVITY_ROLES:
-        raise PermissionDenied(_("Correction requests are made by the collectivities' officers."))
     affiliate = selectors.get_affiliate_light(request.user, pk)
     form = CorrectionForm(
         request.POST or None, request.FILES or None, initial={"field": request.GET.get("field", "")}
@@ -122,7 +119,7 @@ def corrections(request):
             "statuses": CorrectionRequest.Status.choices,
             "query": urlencode({"status": status}),
             "field_labels": {k: v[0] for k, v in services.CORRECTABLE_FIELDS.items()},
-            "is_cmr": request.user.role == User.Role.CMR_AGENT,
+            "is_cmr": can(request.user, Capability.ANSWER_CORRECTIONS),
         },
     )
 
@@ -130,7 +127,7 @@ def corrections(request):
 @login_required
 def correction(request, pk):
     item = selectors.get_correction(request.user, pk)
-    is_cmr = request.user.role == User.Role.CMR_AGENT or request.user.is_superuser
+    is_cmr = can(request.user, Capability.ANSWER_CORRECTIONS)
     return render(
         request,
         "affiliates/correction.html",

@@ -1,14 +1,13 @@
 """Reads of the CMR gateway."""
 
-from accounts.models import User
+from accounts.permissions import Capability, can
 
 from .models import Transmission
 
 
 def may_follow_transmissions(user) -> bool:
     """CMR agents and DGCT administrators see every transmission (all collectivities)."""
-    return bool(user.is_authenticated and user.is_active
-                and user.role in (User.Role.CMR_AGENT, User.Role.DGCT_ADMIN))
+    return can(user, Capability.FOLLOW_TRANSMISSIONS)
 
 
 def transmissions(status=Transmission.Status.FAILED):

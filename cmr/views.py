@@ -4,14 +4,15 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+
+from accounts.permissions import Capability, requires
 
 from . import rules, selectors, services
 from .models import Transmission
@@ -58,11 +59,9 @@ def callback(request):
     return JsonResponse({"status": outcome, "event_id": event.event_id})
 
 
-@login_required
+@requires(Capability.FOLLOW_TRANSMISSIONS, hide=True)
 def transmissions(request):
     """``/cmr/transmissions/``: the failed (or other) transmissions, with a retry button."""
-    if not selectors.may_follow_transmissions(request.user):
-        raise Http404
     status = request.GET.get("status", Transmission.Status.FAILED)
     if status not in Transmission.Status.values:
         status = Transmission.Status.FAILED
@@ -71,11 +70,9 @@ def transmissions(request):
         "page": page, "status": status, "statuses": Transmission.Status.choices, "query": f"status={status}"})
 
 
-@login_required
+@requires(Capability.FOLLOW_TRANSMISSIONS, hide=True)
 @require_POST
 def retry(request, pk):
-    if not selectors.may_follow_transmissions(request.user):
-        raise Http404
     transmission = get_object_or_404(Transmission, pk=pk)
     services.retry_transmission(transmission.pk, by=request.user)
     messages.success(request, _("The transmission was queued again."))

@@ -14,6 +14,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from accounts.permissions import Capability
 from accounts.selectors import on_behalf_of
 from affiliates.api import AUTHENTICATION
 
@@ -50,6 +51,10 @@ def _call(fn, *args, **kw):
 class DossierViewSet(viewsets.ViewSet):
     lookup_value_regex = "[0-9]+"
     authentication_classes = AUTHENTICATION
+    # Reads need the right to see dossiers (a sub-account with no dossier right gets 404); each act
+    # is then checked by its service.
+    required_capabilities = {"*": Capability.SEE_DOSSIERS}
+    hides = True
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def _detail(self, request, pk, code=status.HTTP_200_OK):

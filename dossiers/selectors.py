@@ -7,6 +7,7 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from accounts.permissions import Capability, can
 from accounts.selectors import visible_collectivities
 from affiliates.models import FamilyMember
 from signatures.services import VerificationReport
@@ -15,11 +16,13 @@ from .models import ChecklistItem, Document, Dossier, Event
 
 
 def dossiers_for(user) -> QuerySet[Dossier]:
-    """The dossiers ``user`` may see: those of his visible collectivities, and only those."""
-    return (
-        Dossier.objects.filter(collectivity__in=visible_collectivities(user))
-        .select_related("kind", "affiliate", "collectivity", "assigned_to")
-    )
+    """The dossiers ``user`` may see: those of his visible collectivities, and only if his account may
+    see dossiers at all (a sub-account with no dossier right sees none: their pages, documents and
+    slips answer 404)."""
+    qs = Dossier.objects.select_related("kind", "affiliate", "collectivity", "assigned_to")
+    if not can(user, Capability.SEE_DOSSIERS):
+        return qs.none()
+    return qs.filter(collectivity__in=visible_collectivities(user))
 
 
 def get_dossier(user, pk) -> Dossier:

@@ -18,8 +18,9 @@ from django.utils import timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import AuditEvent, User
-from accounts.selectors import has_capability, signing_officers, visible_collectivities
+from accounts.models import AuditEvent
+from accounts.permissions import Capability, can
+from accounts.selectors import signing_officers, visible_collectivities
 from accounts.services import audit_event, record_audit
 from affiliates import rules as law
 from affiliates.models import Affiliate
@@ -74,8 +75,14 @@ def _scoped(user, dossier_id) -> Dossier:
     return get_object_or_404(selectors.dossiers_for(user), pk=dossier_id)
 
 
+def _on_behalf(user, collectivity):
+    """What an act says it was done "on behalf of": the dossier's commune when a provincial office acts,
+    whatever the office's session says (the ``on_behalf_of`` the services still accept is not used)."""
+    return collectivity if user is not None and can(user, Capability.ACT_FOR_COMMUNE) else None
+
+
 def _require(user, capability):
-    if not has_capability(user, capability):
+    if not can(user, capability):
         raise PermissionDenied(_("Your account may not do this. Ask your manager for the capability."))
 
 
@@ -124,6 +131,7 @@ def opening_problems(affiliate: Affiliate, kind: DossierKind, *, parent: Dossier
 def open_dossier(user, *, affiliate_id, kind_code, parent_id=None, on_behalf_of=None) -> Dossier:
     _require(user, "prepare_dossiers")
     affiliate = get_object_or_404(affiliates_for(user).select_related("collectivity"), pk=affiliate_id)
+    on_behalf_of = _on_behalf(user, affiliate.collectivity)
     kind = DossierKind.objects.filter(code=kind_code).first()
     if kind is None:
         raise DossierError(_("Unknown kind of dossier."), code="unknown_kind")
@@ -155,6 +163,7 @@ def add_document(user, dossier_id, *, item_code, data: bytes, filename: str, mem
     """
     _require(user, "prepare_dossiers")
     dossier = _scoped(user, dossier_id)
+    on_behalf_of = _on_behalf(user, dossier.collectivity)
     if dossier.state not in EDITABLE:
         raise DossierError(_("Documents can be added only to a draft, or when the CMR asks for them."),
                            code="not_editable")
@@ -208,6 +217,7 @@ def remove_document(user, document_id, *, on_behalf_of=None):
         document = get_object_or_404(Document.objects.select_for_update().select_related("dossier", "item").filter(
             dossier__collectivity__in=visible_collectivities(user)), pk=document_id)
         dossier = document.dossier
+        on_behalf_of = _on_behalf(user, dossier.collectivity)
         if dossier.state not in EDITABLE or document.round != dossier.round:
             raise DossierError(_("This document was already certified; it can no longer be removed."),
                                code="not_editable")
@@ -228,13 +238,13 @@ def may_act(user, dossier, transition) -> bool:
     if actor == Actor.SYSTEM:
         return user is None
     if actor == Actor.CMR:
-        return user is None or (getattr(user, "role", None) == User.Role.CMR_AGENT and user.is_active)
+        return user is None or can(user, Capability.ACT_ON_STAGES)
     if user is None or not visible_collectivities(user).filter(pk=dossier.collectivity_id).exists():
         return False
     if actor == Actor.PREPARER:
-        return has_capability(user, "prepare_dossiers")
+        return can(user, Capability.PREPARE_DOSSIERS)
     if actor == Actor.CERTIFIER:
-        return has_capability(user, "certify_dossiers")
+        return can(user, Capability.CERTIFY_DOSSIERS)
     return False
 
 
@@ -296,6 +306,8 @@ def apply_transition(dossier_id, name, *, by, reason="", data=None, on_behalf_of
             raise DossierError(_("This action is not possible: the dossier is %(state)s.")
                                % {"state": dossier.get_state_display()}, code="wrong_state")
         _check(dossier, transition, by, reason)
+        if by is not None:
+            on_behalf_of = _on_behalf(by, dossier.collectivity)
         fields = _move(dossier, transition, by)
         if after is not None:
             fields += after(dossier) or []
@@ -502,6 +514,7 @@ def request_documents(user, dossier_id, *, item_codes, text) -> Dossier:
 
 def add_observation(user, dossier_id, text, *, on_behalf_of=None) -> Event:
     dossier = _scoped(user, dossier_id)
+    on_behalf_of = _on_behalf(user, dossier.collectivity)
     text = (text or "").strip()
     if not text:
         raise DossierError(_("Write the observation."), code="empty")

@@ -9,8 +9,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import Collectivity, User
-from accounts.selectors import has_capability, on_behalf_of
+from accounts.models import Collectivity
+from accounts.permissions import Capability, can, requires
+from accounts.selectors import on_behalf_of
 from affiliates.selectors import get_affiliate_light
 
 from . import selectors, services
@@ -48,17 +49,13 @@ def _list(request, template, *, queue=False):
     return render(request, template, context)
 
 
-@login_required
+@requires(Capability.SEE_DOSSIERS, hide=True)
 def portfolio(request):
-    if request.user.role not in User.COLLECTIVITY_ROLES and request.user.role != User.Role.CMR_AGENT:
-        raise PermissionDenied
     return _list(request, "dossiers/list.html")
 
 
-@login_required
+@requires(Capability.ACT_ON_STAGES)
 def queue(request):
-    if request.user.role != User.Role.CMR_AGENT:
-        raise PermissionDenied
     return _list(request, "dossiers/list.html", queue=True)
 
 
@@ -75,24 +72,24 @@ def open_view(request, affiliate_id):
     return redirect("dossiers:detail", dossier.pk)
 
 
-@login_required
+@requires(Capability.SEE_DOSSIERS, hide=True)
 def detail(request, pk):
     dossier = selectors.get_dossier(request.user, pk)
     user = request.user
-    is_cmr = user.role == User.Role.CMR_AGENT
+    is_cmr = can(user, Capability.ACT_ON_STAGES)
     return render(request, "dossiers/detail.html", {
         "dossier": dossier,
         "lines": selectors.checklist(dossier),
         "events": list(dossier.events.all()),
         "actions": selectors.available_actions(user, dossier),
-        "editable": dossier.state in EDITABLE and has_capability(user, "prepare_dossiers"),
+        "editable": dossier.state in EDITABLE and can(user, Capability.PREPARE_DOSSIERS),
         "certifications": selectors.certifications_for(dossier),
         "requests": list(dossier.document_requests.prefetch_related("items")),
         "can_request_documents": is_cmr and can_reach(dossier.state, "request_documents"),
         "items": ChecklistItem.objects.filter(kind_id=dossier.kind_id, is_active=True),
         "reason_form": ReasonForm(), "observation_form": ObservationForm(),
         "closed": dossier.state in CLOSED,
-        "can_assign": has_capability(user, "prepare_dossiers") and dossier.assigned_to_id != user.pk,
+        "can_assign": can(user, Capability.PREPARE_DOSSIERS) and dossier.assigned_to_id != user.pk,
     })
 
 
@@ -145,14 +142,14 @@ def _serve(field, filename):
     return FileResponse(field.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf")
 
 
-@login_required
+@requires(Capability.SEE_DOSSIERS, hide=True)
 def document_file(request, pk, doc_pk):
     dossier = selectors.get_dossier(request.user, pk)
     document = get_object_or_404(Document, pk=doc_pk, dossier=dossier)
     return _serve(document.file, document.original_name)
 
 
-@login_required
+@requires(Capability.SEE_DOSSIERS, hide=True)
 def slip(request, pk, round):
     dossier = selectors.get_dossier(request.user, pk)
     certification = get_object_or_404(Certification, dossier=dossier, round=round)
@@ -220,5 +217,5 @@ def affiliate_block(request, affiliate_id):
         "affiliate": affiliate,
         "dossiers": list(selectors.dossiers_for(request.user).filter(affiliate=affiliate).order_by("-created_at")),
         "kinds": list(DossierKind.objects.filter(is_active=True))
-        if has_capability(request.user, "prepare_dossiers") else [],
+        if can(request.user, Capability.PREPARE_DOSSIERS) else [],
     })
