@@ -20,6 +20,7 @@ from accounts.models import Collectivity
 from accounts.permissions import Capability, can
 from accounts.selectors import signing_officers
 from accounts.services import record_audit
+from eretraite.files import written
 from signatures.services import check_officer_signature
 
 from . import generator
@@ -426,12 +427,10 @@ def request_correction(
             requested_by=user,
             on_behalf_of=affiliate.collectivity if can(user, Capability.ACT_FOR_COMMUNE) else None,
         )
-        correction.document.save(f"{uuid.uuid4().hex}.pdf", ContentFile(data), save=False)
         try:
-            with transaction.atomic():
+            with written(correction.document, f"{uuid.uuid4().hex}.pdf", ContentFile(data)), transaction.atomic():
                 correction.save()
-        except IntegrityError:
-            correction.document.delete(save=False)
+        except IntegrityError:  # the file was removed again
             raise CorrectionError(
                 {"field": _("A correction of this field is already awaiting the CMR.")}
             ) from None

@@ -25,6 +25,7 @@ from accounts.services import audit_event, record_audit
 from affiliates import rules as law
 from affiliates.models import Affiliate
 from affiliates.selectors import affiliates_for
+from eretraite.files import delete_on_commit, written
 from signatures.services import (
     IssuedDocument,
     Table,
@@ -191,7 +192,7 @@ def add_document(user, dossier_id, *, item_code, data: bytes, filename: str, mem
         # Replacing: in a draft, a new file for an item takes the place of the earlier one.
         replaced = list(dossier.documents.filter(item=item, member=member, round=dossier.round))
         for old in replaced:
-            old.file.delete(save=False)
+            delete_on_commit(old.file)  # kept if this transaction rolls back
             old.delete()
         document = Document(
             dossier=dossier, item=item, member=member, original_name=filename[:255], size=len(data),
@@ -200,14 +201,15 @@ def add_document(user, dossier_id, *, item_code, data: bytes, filename: str, mem
             signed_at=signature.signing_time, pades_level=signature.pades_level or "",
             signer_account_id=report.signer.get("account_id"), signed_on_behalf_of=signed_for,
         )
-        document.file.save(f"{digest}.pdf", ContentFile(data), save=False)
-        document.save()
-        _event(dossier, "document_replaced" if replaced else "document_added", by=user, on_behalf_of=on_behalf_of,
-               data={"item": item.code, "label_fr": item.label_fr, "label_ar": item.label_ar, "sha256": digest,
-                     "file": document.original_name, "signer": document.signer,
-                     **({"signed_on_behalf_of": signed_for.pk} if signed_for else {})})
-        record_audit("dossier.document_added", actor=user, target=dossier, collectivity=dossier.collectivity,
-                     on_behalf_of=on_behalf_of, data={"item": item.code, "sha256": digest})
+        with written(document.file, f"{digest}.pdf", ContentFile(data)):  # removed again if this fails
+            document.save()
+            _event(dossier, "document_replaced" if replaced else "document_added", by=user,
+                   on_behalf_of=on_behalf_of,
+                   data={"item": item.code, "label_fr": item.label_fr, "label_ar": item.label_ar, "sha256": digest,
+                         "file": document.original_name, "signer": document.signer,
+                         **({"signed_on_behalf_of": signed_for.pk} if signed_for else {})})
+            record_audit("dossier.document_added", actor=user, target=dossier, collectivity=dossier.collectivity,
+                         on_behalf_of=on_behalf_of, data={"item": item.code, "sha256": digest})
     return document, report
 
 
@@ -221,7 +223,7 @@ def remove_document(user, document_id, *, on_behalf_of=None):
         if dossier.state not in EDITABLE or document.round != dossier.round:
             raise DossierError(_("This document was already certified; it can no longer be removed."),
                                code="not_editable")
-        document.file.delete(save=False)
+        delete_on_commit(document.file)  # kept if this transaction rolls back
         document.delete()
         _event(dossier, "document_removed", by=user, on_behalf_of=on_behalf_of,
                data={"item": document.item.code, "label_fr": document.item.label_fr,
@@ -428,8 +430,10 @@ def certify(user, dossier_id, *, on_behalf_of=None) -> Dossier:
         certification = Certification.objects.create(dossier=dossier, round=dossier.round, certified_by=user,
                                                      certified_at=now, manifest=manifest)
         slip = transmittal_slip(dossier, documents, certified_by=manifest["certified_by"], certified_at=now)
-        certification.slip.save(f"bordereau-{dossier.short_reference}-{dossier.round}.pdf", ContentFile(slip),
-                                save=False)
+        # An unguessable stored name (the short reference travels in e-mail subjects); the download
+        # is still called bordereau-<reference>-<round>.pdf.
+        certification.slip.save(f"{uuid.uuid4().hex}.pdf", ContentFile(slip), save=False)
+        written_slips.append(certification.slip)
         certification.slip_sha256 = hashlib.sha256(slip).hexdigest()
         certification.save(update_fields=["slip", "slip_sha256"])
         DocumentRequest.objects.filter(dossier=dossier, fulfilled_at=None).update(fulfilled_at=now)
@@ -437,7 +441,13 @@ def certify(user, dossier_id, *, on_behalf_of=None) -> Dossier:
         dossier.certified_by, dossier.certified_at = user, now
         return ["certified_by", "certified_at"]
 
-    return apply_transition(dossier_id, "certify", by=user, on_behalf_of=on_behalf_of, after=record)
+    written_slips = []
+    try:
+        return apply_transition(dossier_id, "certify", by=user, on_behalf_of=on_behalf_of, after=record)
+    except BaseException:
+        for slip_file in written_slips:  # the certification rolled back: its slip is no one's
+            slip_file.storage.delete(slip_file.name)
+        raise
 
 
 def _in_both_languages(text) -> tuple[str, str]:

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.db import connection
 from django.http import JsonResponse
@@ -30,7 +29,5 @@ urlpatterns = [
 admin.site.site_header = "e-retraite — DGCT"
 admin.site.site_title = "e-retraite"
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Stored documents are never served under MEDIA_URL, in any mode: only through the views that check
+# the account's scope and capability (dossiers.views.document_file, slip; affiliates' proofs).

@@ -1,0 +1,122 @@
+"""Stored files follow their transaction: a rollback after a replacement or a removal keeps the file
+(and the document downloads as before), a failure after a file was written leaves no orphan, slips
+are stored under names nobody can guess, and nothing is served under MEDIA_URL."""
+
+import pytest
+from django.db import transaction
+from django.urls import reverse
+
+from dossiers import services
+from dossiers.models import Certification, Document, Dossier
+
+from .conftest import BASIC, fill
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Rollback(Exception):
+    pass
+
+
+def open_(user, affiliate):
+    return services.open_dossier(user, affiliate_id=affiliate.pk, kind_code="age_limit")
+
+
+def stored(field_file) -> bool:
+    return field_file.storage.exists(field_file.name)
+
+
+def add(agent, dossier, signed_pdf, text, item="rib"):
+    document, report = services.add_document(agent, dossier.pk, item_code=item, filename=f"{item}.pdf",
+                                             data=signed_pdf(cin="CD789012", text=text))
+    assert document is not None, report.detail
+    return document
+
+
+def test_a_rolled_back_replacement_keeps_the_file(client, officers, affiliate, signed_pdf):
+    agent = officers[1]
+    dossier = open_(agent, affiliate)
+    first = add(agent, dossier, signed_pdf, "RIB v1")
+    with pytest.raises(Rollback), transaction.atomic():
+        add(agent, dossier, signed_pdf, "RIB v2")  # replaces v1...
+        raise Rollback  # ...and the transaction is rolled back
+    first = Document.objects.get(pk=first.pk)
+    assert stored(first.file)
+    client.force_login(agent)
+    answer = client.get(reverse("dossiers:document", args=[dossier.pk, first.pk]))
+    assert answer.status_code == 200 and b"".join(answer.streaming_content).startswith(b"%PDF")
+
+
+def test_a_committed_replacement_deletes_the_old_file(officers, affiliate, signed_pdf):
+    agent = officers[1]
+    dossier = open_(agent, affiliate)
+    first = add(agent, dossier, signed_pdf, "RIB v1")
+    second = add(agent, dossier, signed_pdf, "RIB v2")
+    assert not stored(first.file) and stored(second.file)
+
+
+def test_a_rolled_back_removal_keeps_the_file(officers, affiliate, signed_pdf):
+    agent = officers[1]
+    dossier = open_(agent, affiliate)
+    document = add(agent, dossier, signed_pdf, "RIB")
+    with pytest.raises(Rollback), transaction.atomic():
+        services.remove_document(agent, document.pk)
+        raise Rollback
+    assert Document.objects.filter(pk=document.pk).exists() and stored(document.file)
+    services.remove_document(agent, document.pk)
+    assert not stored(document.file)
+
+
+def test_a_failed_upload_leaves_no_orphan_file(officers, affiliate, signed_pdf, monkeypatch, settings):
+    agent = officers[1]
+    dossier = open_(agent, affiliate)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the timeline cannot be written")
+
+    monkeypatch.setattr(services, "_event", broken)
+    with pytest.raises(RuntimeError):
+        add(agent, dossier, signed_pdf, "RIB")
+    assert not Document.objects.exists()
+    media = settings.MEDIA_ROOT
+    assert not media.exists() or not list(media.rglob("*.pdf"))
+
+
+def test_a_failed_certification_leaves_no_slip(officers, affiliate, signed_pdf, monkeypatch, settings):
+    manager, agent = officers
+    dossier = open_(agent, affiliate)
+    fill(agent, dossier, signed_pdf, BASIC)
+    services.submit(agent, dossier.pk)
+    slips_before = set((settings.MEDIA_ROOT / "slips").rglob("*.pdf")) if (settings.MEDIA_ROOT / "slips").exists() \
+        else set()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the outbox cannot be written")
+
+    monkeypatch.setattr("cmr.services.enqueue_transmission", broken)
+    with pytest.raises(RuntimeError):
+        services.certify(manager, dossier.pk)
+    assert Dossier.objects.get(pk=dossier.pk).state == "awaiting_certification"
+    assert not Certification.objects.exists()
+    slips = set((settings.MEDIA_ROOT / "slips").rglob("*.pdf")) if (settings.MEDIA_ROOT / "slips").exists() else set()
+    assert slips == slips_before
+
+
+def test_slips_have_unguessable_names_and_media_is_not_served(client, officers, affiliate, signed_pdf):
+    manager, agent = officers
+    dossier = open_(agent, affiliate)
+    fill(agent, dossier, signed_pdf, BASIC)
+    services.submit(agent, dossier.pk)
+    services.certify(manager, dossier.pk)
+    certification = Certification.objects.get()
+    assert dossier.short_reference not in certification.slip.name and "bordereau" not in certification.slip.name
+    client.force_login(manager)
+    download = client.get(reverse("dossiers:slip", args=[dossier.pk, 1]))
+    disposition = download["Content-Disposition"]
+    assert download.status_code == 200 and f"bordereau-{dossier.short_reference}-1.pdf" in disposition
+    assert disposition.startswith("attachment") and download["X-Content-Type-Options"] == "nosniff"
+    from django.conf import settings
+
+    document = Document.objects.first()
+    for name in (certification.slip.name, document.file.name):
+        assert client.get(f"/{settings.MEDIA_URL.strip('/')}/{name}").status_code == 404
