@@ -2,15 +2,17 @@
 
 from datetime import date
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import Capability, can, requires
+from eretraite.files import download
+from eretraite.uploads import refused_uploads
 
 from . import selectors, services
 from .forms import CorrectionForm, DecisionForm
@@ -77,7 +79,11 @@ def correction_new(request, pk):
     form = CorrectionForm(
         request.POST or None, request.FILES or None, initial={"field": request.GET.get("field", "")}
     )
-    if request.method == "POST" and form.is_valid():
+    if refused_uploads(request):
+        form.is_valid()
+        form.add_error("document", _("The document is larger than %(mb)d MB.")
+                       % {"mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024)})
+    elif request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
             correction = services.request_correction(
@@ -169,9 +175,4 @@ def correction_decide(request, pk):
 @login_required
 def correction_document(request, pk):
     item = selectors.get_correction(request.user, pk)
-    return FileResponse(
-        item.document.open("rb"),
-        content_type="application/pdf",
-        filename=item.document_name,
-        as_attachment=False,
-    )
+    return download(item.document, item.document_name)

@@ -17,6 +17,8 @@ from rest_framework.routers import DefaultRouter
 from accounts.permissions import Capability
 from accounts.selectors import on_behalf_of
 from affiliates.api import AUTHENTICATION
+from eretraite.uploads import refused_uploads
+from signatures.services import MESSAGES, Code
 
 from . import selectors, services
 from .serializers import (
@@ -90,6 +92,12 @@ class DossierViewSet(viewsets.ViewSet):
                    responses={201: DocumentSerializer, 400: Refusal})
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
     def documents(self, request, pk=None):
+        selectors.get_dossier(request.user, pk)  # 404 before anything is said of the upload
+        request.data  # noqa: B018 - parse the body now: a file too large is dropped while it streams
+        too_large = refused_uploads(request)
+        if too_large:
+            return Response({"code": str(Code.TOO_LARGE), "reasons": [str(MESSAGES[Code.TOO_LARGE])],
+                             "files": too_large}, status=status.HTTP_400_BAD_REQUEST)
         body = DocumentUploadSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         d = body.validated_data

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -13,6 +13,9 @@ from accounts.models import Collectivity
 from accounts.permissions import Capability, can, requires
 from accounts.selectors import on_behalf_of
 from affiliates.selectors import get_affiliate_light
+from eretraite.files import download
+from eretraite.uploads import refused_uploads
+from signatures.services import MESSAGES, Code
 
 from . import selectors, services
 from .forms import FilterForm, ObservationForm, ReasonForm
@@ -111,7 +114,8 @@ def upload(request, pk):
     files = request.FILES.getlist("files")
     item = request.POST.get("item", "")
     member = request.POST.get("member") or None
-    results = []
+    results = [{"file": name, "accepted": False, "code": str(Code.TOO_LARGE), "message": str(MESSAGES[Code.TOO_LARGE])}
+               for name in refused_uploads(request)]
     for f in files:
         try:
             document, report = services.add_document(request.user, pk, item_code=item, data=f.read(),
@@ -126,7 +130,7 @@ def upload(request, pk):
                             "message": str(report.message)})
         else:
             results.append({"file": f.name, "accepted": True, "code": "OK", "signer": document.signer})
-    if not files:
+    if not files and not results:
         results.append({"file": "", "accepted": False, "code": "no_file", "message": _("Choose a PDF file.")})
     if _wants_json(request):
         return JsonResponse({"results": results}, status=200 if any(r["accepted"] for r in results) else 400)
@@ -139,7 +143,7 @@ def upload(request, pk):
 
 
 def _serve(field, filename):
-    return FileResponse(field.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf")
+    return download(field, filename)
 
 
 @requires(Capability.SEE_DOSSIERS, hide=True)

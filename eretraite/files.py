@@ -3,6 +3,7 @@ file written for a row that fails to be saved is removed again. A rollback never
 without its file.
 
 - ``delete_on_commit(field_file)``: in a transaction that drops or replaces a row's file;
+- ``download(field_file, filename)``: the answer that serves a stored PDF, always as an attachment;
 - ``written(field_file, name, content)``: write a file for a row about to be saved in the block; if
   the block raises, the file is removed. (Files are written before the commit, never after: a
   failure to write must refuse the act, not leave a committed row without its file. A transaction
@@ -13,6 +14,7 @@ import contextlib
 import logging
 
 from django.db import transaction
+from django.http import FileResponse, Http404
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,20 @@ def delete_on_commit(field_file) -> None:
             log.warning("Could not delete the stored file %s", name, exc_info=True)
 
     transaction.on_commit(delete)
+
+
+def download(field_file, filename) -> FileResponse:
+    """Serve a stored PDF: as a download (never displayed in the browser's own viewer, where its
+    scripts would run), as application/pdf, not sniffed. A file missing from storage is a 404 for the
+    reader (and an error in the log), not a crash."""
+    try:
+        handle = field_file.open("rb")
+    except (FileNotFoundError, OSError, ValueError):
+        log.error("Stored file missing: %s", getattr(field_file, "name", "?"))
+        raise Http404 from None
+    response = FileResponse(handle, as_attachment=True, filename=filename, content_type="application/pdf")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @contextlib.contextmanager

@@ -120,3 +120,34 @@ def test_slips_have_unguessable_names_and_media_is_not_served(client, officers, 
     document = Document.objects.first()
     for name in (certification.slip.name, document.file.name):
         assert client.get(f"/{settings.MEDIA_URL.strip('/')}/{name}").status_code == 404
+
+
+def test_an_upload_over_the_limit_is_dropped_as_it_streams(client, officers, affiliate, settings):
+    """Counted while it arrives, the file never reaches the verifier; the page names it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.UPLOAD_MAX_BYTES = 200_000
+    agent = officers[1]
+    dossier = open_(agent, affiliate)
+    client.force_login(agent)
+    answer = client.post(reverse("dossiers:upload", args=[dossier.pk]),
+                         {"item": "rib", "files": [SimpleUploadedFile("big.pdf", b"%PDF-1.7\n" + b"0" * 300_000)]},
+                         HTTP_ACCEPT="application/json")
+    assert answer.status_code == 400
+    (result,) = answer.json()["results"]
+    assert result == {"file": "big.pdf", "accepted": False, "code": "TOO_LARGE", "message": result["message"]}
+    assert "200 dpi" in result["message"] or "résolution" in result["message"]
+    assert not Document.objects.exists()
+
+
+def test_a_request_body_over_the_limit_is_refused_before_it_is_read(client, officers, affiliate, settings):
+    settings.REQUEST_MAX_BYTES = 1000
+    agent = officers[1]
+    dossier = open_(agent, affiliate)
+    client.force_login(agent)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    answer = client.post(reverse("dossiers:upload", args=[dossier.pk]),
+                         {"item": "rib", "files": [SimpleUploadedFile("x.pdf", b"0" * 5000)]})
+    assert answer.status_code == 413 and "Mo" in answer.content.decode()  # in the site's French
+    assert not Document.objects.exists()
