@@ -82,8 +82,12 @@ def _page_problems(data, signed_end, index, changes, old_rects) -> list[str]:
         before = [_render(old_page, change.rect, annotations=not (change.kind in OWN_PLACE_KINDS
                                                                  or change.widget is not None))
                   for change in pending]
-    if not pending:
+    # Where the signer saw nothing (the usual place of a later stamp), nothing can be hidden: the final
+    # revision need not even be opened.
+    inked = [(change, rows) for change, rows in zip(pending, before, strict=True) if _has_ink(rows)]
+    if not inked:
         return problems
+    pending, before = [c for c, _ in inked], [r for _, r in inked]
     with _Page(data, len(data), index) as new_page:
         if new_page is None:
             return problems
@@ -179,39 +183,59 @@ def _render(page, rect, annotations=True):
     return [pixels[row * stride + left:row * stride + right] for row in range(top, bottom)]
 
 
+_INK_DOTS = bytes(1 if value < INK else 0 for value in range(256))
+_PAPER_DOTS = bytes(1 if value > PAPER else 0 for value in range(256))
+
+
+def _has_ink(rows) -> bool:
+    return any(row.translate(_INK_DOTS).count(1) for row in rows)
+
+
 def _hidden_ink(old_rows, new_rows) -> int:
     """How many tiles of the rectangle that were readable (ink on background) no longer read the same:
     the ink and its background now alike, whatever the colour they were made, or a third of the ink
     whited out, or a third of the background inked (a digit redrawn over another)."""
     if [len(r) for r in old_rows] != [len(r) for r in new_rows]:
         return 0  # a changed page size is a page change, reported by the difference analysis
+    if old_rows == new_rows or not _has_ink(old_rows):
+        return 0  # nothing drawn over, or nothing was there to cover (the usual case, kept cheap)
     height = len(old_rows)
     width = len(old_rows[0]) if height else 0
     lost = 0
     for top in range(0, height, TILE):
+        bottom = min(top + TILE, height)
         for left in range(0, width, TILE):
-            ink_before = ink_after = paper_before = paper_after = ink = paper = lightened = darkened = 0
-            for row in range(top, min(top + TILE, height)):
-                old_row, new_row = old_rows[row], new_rows[row]
-                for column in range(left, min(left + TILE, width)):
-                    before, after = old_row[column], new_row[column]
-                    if before < INK:
-                        ink += 1
-                        ink_before += before
-                        ink_after += after
-                        lightened += after - before > LIGHTER
-                    elif before > PAPER:
-                        paper += 1
-                        paper_before += before
-                        paper_after += after
-                        darkened += after < INK
-            if ink < MIN_INK or paper < MIN_INK:
+            right = min(left + TILE, width)
+            tiles = [old_rows[row][left:right] for row in range(top, bottom)]
+            if sum(t.translate(_INK_DOTS).count(1) for t in tiles) < MIN_INK or \
+                    sum(t.translate(_PAPER_DOTS).count(1) for t in tiles) < MIN_INK:
+                continue  # nothing readable here: a blank, a solid or a photographic area
+            if all(old_rows[row][left:right] == new_rows[row][left:right] for row in range(top, bottom)):
                 continue
-            readable = paper_before / paper - ink_before / ink >= MIN_CONTRAST
-            if readable and (paper_after / paper - ink_after / ink < LOST_CONTRAST or lightened >= 0.3 * ink
-                             or darkened >= 0.3 * paper):
-                lost += 1  # its contrast gone, its strokes whited out, or other strokes drawn in among them
+            lost += _tile_lost(old_rows, new_rows, top, bottom, left, right)
     return lost
+
+
+def _tile_lost(old_rows, new_rows, top, bottom, left, right) -> int:
+    ink_before = ink_after = paper_before = paper_after = ink = paper = lightened = darkened = 0
+    for row in range(top, bottom):
+        old_row, new_row = old_rows[row], new_rows[row]
+        for column in range(left, right):
+            before, after = old_row[column], new_row[column]
+            if before < INK:
+                ink += 1
+                ink_before += before
+                ink_after += after
+                lightened += after - before > LIGHTER
+            elif before > PAPER:
+                paper += 1
+                paper_before += before
+                paper_after += after
+                darkened += after < INK
+    readable = paper_before / paper - ink_before / ink >= MIN_CONTRAST
+    # its contrast gone, its strokes whited out, or other strokes drawn in among them
+    return int(readable and (paper_after / paper - ink_after / ink < LOST_CONTRAST or lightened >= 0.3 * ink
+                             or darkened >= 0.3 * paper))
 
 
 def _to_device(page, width, height, x, y):
