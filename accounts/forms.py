@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import password_validators_help_text_html
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from .services import Capabilities
@@ -51,6 +52,13 @@ class DesignationUploadForm(forms.Form):
 
 
 class LoginForm(AuthenticationForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Django sets the field's max_length after building it, so nothing enforces it: a login longer
+        # than any account's would reach authentication (and the lockout's records) unchecked.
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
+
     def get_invalid_login_error(self):
         return forms.ValidationError(
             _("Wrong login or password. The login is your CIN (e.g. AB123456); the password is case-sensitive."),

@@ -5,9 +5,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+
+from eretraite.redirects import back_to
 
 from . import selectors, services
 from .forms import ActivationForm, CapabilitiesForm, SubaccountForm
@@ -36,12 +39,15 @@ def act_for(request):
     """A provincial office chooses the commune of its province it acts for."""
     communes = selectors.visible_collectivities(request.user).order_by("name_fr")
     if request.method == "POST":
-        commune = get_object_or_404(communes, pk=request.POST.get("collectivity"))
+        chosen = request.POST.get("collectivity", "")
+        if not chosen.isdecimal():  # a page of this site sends a commune's id, nothing else
+            raise Http404
+        commune = get_object_or_404(communes, pk=int(chosen))
         request.session[selectors.ACTING_FOR_SESSION_KEY] = commune.pk
         services.record_audit("provincial_office.acts_for", actor=request.user, collectivity=commune,
                               on_behalf_of=commune, ip=client_ip(request))
         messages.success(request, _("You now act on behalf of %(council)s.") % {"council": commune.council_label})
-        return redirect(request.POST.get("next") or "home")
+        return back_to(request, "home")
     query = (request.GET.get("q") or "").strip()
     if query:
         communes = communes.filter(Q(name_fr__icontains=query) | Q(name_ar__icontains=query) | Q(code=query))

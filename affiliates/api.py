@@ -8,14 +8,15 @@ from rest_framework import authentication, exceptions, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from accounts.models import User
 from accounts.permissions import Capability
+from eretraite.api import JSONBodyParser
 
-from . import selectors, services
+from . import rules, selectors, services
 from .serializers import (
     AffiliateDetailSerializer,
     AffiliateListSerializer,
@@ -105,11 +106,10 @@ class AffiliateViewSet(viewsets.ViewSet):
     )
     @action(detail=True, methods=["get"])
     def eligibility(self, request, pk=None):
-        on = request.query_params.get("on")
         try:
-            on = date.fromisoformat(on) if on else None
-        except ValueError:
-            raise ValidationError({"on": ["A date is expected, as YYYY-MM-DD."]}) from None
+            on = rules.assessment_date(request.query_params.get("on"))
+        except rules.InvalidAssessmentDate as refusal:
+            raise ValidationError({"on": [str(refusal)]}) from None
         invalidity = request.query_params.get("invalidity") in ("1", "true", "yes")
         affiliate = selectors.get_affiliate(request.user, pk)
         services.record_consultation(request.user, affiliate, channel="api", ip=_ip(request))
@@ -123,7 +123,7 @@ class CorrectionViewSet(viewsets.ViewSet):
     lookup_value_regex = "[0-9]+"
     authentication_classes = AUTHENTICATION
 
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, JSONBodyParser]
 
     @extend_schema(
         parameters=[OpenApiParameter("status", str)], responses=CorrectionSerializer(many=True)

@@ -170,6 +170,32 @@ class UnknownParameter(LookupError):
     pass
 
 
+# The dates the law can be applied on: from the oldest parameter of the table to a horizon no career
+# reaches. A date outside is refused where it is read (the page's "computed on", the API's ``on``).
+ASSESSABLE_FROM = min(p.effective_from for p in PARAMETERS)
+ASSESSABLE_UNTIL = date(2100, 12, 31)
+
+
+class InvalidAssessmentDate(ValueError):
+    pass
+
+
+def assessment_date(text: str | None) -> date | None:
+    """The date ``text`` names (YYYY-MM-DD), or None for "today"; a date the table cannot answer for, or
+    no date at all, is refused with a message saying which dates can be asked."""
+    if not text:
+        return None
+    try:
+        on = date.fromisoformat(text)
+    except ValueError:
+        on = None
+    if on is None or not ASSESSABLE_FROM <= on <= ASSESSABLE_UNTIL:
+        raise InvalidAssessmentDate(
+            _("The rights can be computed on a date from %(first)s to %(last)s, written YYYY-MM-DD.")
+            % {"first": ASSESSABLE_FROM.isoformat(), "last": ASSESSABLE_UNTIL.isoformat()})
+    return on
+
+
 def parameter(key: str, on: date) -> Parameter:
     """The row of ``key`` in force on ``on`` (the latest whose effective date is not after it)."""
     rows = [p for p in PARAMETERS if p.key == key and p.effective_from <= on]

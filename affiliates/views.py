@@ -1,6 +1,5 @@
 """Pages of the affiliate registry. Thin: parse, call a selector or a service, render."""
 
-from datetime import date
 
 from django.conf import settings
 from django.contrib import messages
@@ -14,7 +13,7 @@ from accounts.permissions import Capability, can, requires
 from eretraite.files import download
 from eretraite.uploads import refused_uploads
 
-from . import selectors, services
+from . import rules, selectors, services
 from .forms import CorrectionForm, DecisionForm
 from .models import CorrectionRequest
 
@@ -42,17 +41,13 @@ def search(request):
     )
 
 
-def _parse_on(value):
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 @login_required
 def situation(request, pk):
     affiliate = selectors.get_affiliate(request.user, pk)
-    on = _parse_on(request.GET.get("on"))
+    try:
+        on, on_error = rules.assessment_date(request.GET.get("on")), None
+    except rules.InvalidAssessmentDate as refusal:
+        on, on_error = None, str(refusal)
     invalidity = request.GET.get("invalidity") == "1"
     services.record_consultation(request.user, affiliate, channel="web", ip=_ip(request))
     return render(
@@ -62,6 +57,9 @@ def situation(request, pk):
             "affiliate": affiliate,
             "s": selectors.situation(affiliate, on=on, invalidity=invalidity),
             "invalidity": invalidity,
+            "on_error": on_error,
+            "assessable_from": rules.ASSESSABLE_FROM,
+            "assessable_until": rules.ASSESSABLE_UNTIL,
             "periods": list(affiliate.periods.all()),
             "salaries": list(affiliate.salaries.all()),
             "family": list(affiliate.family.all()),

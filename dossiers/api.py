@@ -10,13 +10,14 @@ from rest_framework import serializers as drf
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from accounts.permissions import Capability
 from accounts.selectors import on_behalf_of
 from affiliates.api import AUTHENTICATION
+from eretraite.api import JSONBodyParser
 from eretraite.uploads import refused_uploads
 from signatures.services import MESSAGES, Code
 
@@ -57,7 +58,7 @@ class DossierViewSet(viewsets.ViewSet):
     # is then checked by its service.
     required_capabilities = {"*": Capability.SEE_DOSSIERS}
     hides = True
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [JSONBodyParser, MultiPartParser, FormParser]
 
     def _detail(self, request, pk, code=status.HTTP_200_OK):
         dossier = selectors.get_dossier(request.user, pk)

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .workflow import State
+from .workflow import TEXT_MAX_LENGTH, State
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -19,11 +19,11 @@ class UploadForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                             max_length=4000)
+                             max_length=TEXT_MAX_LENGTH)
 
 
 class ObservationForm(forms.Form):
-    text = forms.CharField(label=_("Observation"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+    text = forms.CharField(label=_("Observation"), widget=forms.Textarea(attrs={"rows": 3}), max_length=TEXT_MAX_LENGTH)
 
 
 class FilterForm(forms.Form):

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from . import selectors, timeline
+from .workflow import TEXT_MAX_LENGTH
 
 
 class OpenDossierSerializer(serializers.Serializer):
@@ -19,7 +20,7 @@ class DocumentUploadSerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
 
 
 class DocumentSerializer(serializers.Serializer):

@@ -36,7 +36,7 @@ from signatures.services import (
 
 from . import selectors
 from .models import Certification, ChecklistItem, Document, DocumentRequest, Dossier, DossierKind, Event
-from .workflow import EDITABLE, STAGE_TRANSITION, TRANSITIONS, Actor, State
+from .workflow import EDITABLE, STAGE_TRANSITION, TEXT_MAX_LENGTH, TRANSITIONS, Actor, State
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,15 @@ class DossierError(Exception):
         super().__init__("; ".join(str(r) for r in reasons))
         self.reasons = list(reasons)
         self.code = code
+
+
+def _written(text) -> str:
+    """An officer's text, stripped; refused (never cut) when longer than TEXT_MAX_LENGTH."""
+    text = (text or "").strip()
+    if len(text) > TEXT_MAX_LENGTH:
+        raise DossierError(_("The text is too long: at most %(max)d characters (it has %(n)d).")
+                           % {"max": TEXT_MAX_LENGTH, "n": len(text)}, code="too_long")
+    return text
 
 
 # The CMR has received a dossier once it is in one of these states: a supplement may follow.
@@ -355,6 +364,8 @@ def _check(dossier, transition, by, reason):
         raise PermissionDenied(_("Your account may not take this action on this dossier."))
     if transition.needs_reason and not (reason or "").strip():
         raise DossierError(_("Give the reason."), code="reason_required")
+    if by is not None:
+        _written(reason)
     problems = [p for guard in transition.guards for p in _guard(dossier, guard, by)]
     if problems:
         raise DossierError(*problems, code="incomplete")
@@ -514,7 +525,8 @@ def request_documents(user, dossier_id, *, item_codes, text) -> Dossier:
         dossier.round += 1
         return ["round"]
 
-    if not (item_codes or (text or "").strip()):
+    text = _written(text)
+    if not (item_codes or text):
         raise DossierError(_("Say which documents are missing."), code="reason_required")
     # with items and no words, the reason is the bare state code, which the timeline and e-mails leave out
     return apply_transition(dossier_id, "request_documents", by=user, reason=(text or "").strip()
@@ -525,11 +537,11 @@ def request_documents(user, dossier_id, *, item_codes, text) -> Dossier:
 def add_observation(user, dossier_id, text, *, on_behalf_of=None) -> Event:
     dossier = _scoped(user, dossier_id)
     on_behalf_of = _on_behalf(user, dossier.collectivity)
-    text = (text or "").strip()
+    text = _written(text)
     if not text:
         raise DossierError(_("Write the observation."), code="empty")
     with transaction.atomic():
-        event = _event(dossier, "observation", by=user, text=text[:4000], on_behalf_of=on_behalf_of)
+        event = _event(dossier, "observation", by=user, text=text, on_behalf_of=on_behalf_of)
         record_audit("dossier.observation", actor=user, target=dossier, collectivity=dossier.collectivity,
                      on_behalf_of=on_behalf_of)
     return event

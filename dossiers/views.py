@@ -14,6 +14,7 @@ from accounts.permissions import Capability, can, requires
 from accounts.selectors import on_behalf_of
 from affiliates.selectors import get_affiliate_light
 from eretraite.files import download
+from eretraite.redirects import back_to
 from eretraite.uploads import refused_uploads
 from signatures.services import MESSAGES, Code
 
@@ -100,7 +101,7 @@ def detail(request, pk):
 @require_POST
 def assign_to_me(request, pk):
     services.assign_to_me(request.user, pk)
-    return redirect(request.POST.get("next") or "dossiers:list")
+    return back_to(request, "dossiers:list")
 
 
 def _wants_json(request):

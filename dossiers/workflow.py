@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# The longest reason, observation or request an officer may write (forms, serializers and services).
+TEXT_MAX_LENGTH = 4000
+
 
 class State(models.TextChoices):
     DRAFT = "draft", _("Draft")

@@ -26,6 +26,11 @@ urlpatterns = [
     path("", include("accounts.urls")),
 ]
 
+handler400 = "eretraite.error_pages.bad_request"
+handler403 = "eretraite.error_pages.permission_denied"
+handler404 = "eretraite.error_pages.page_not_found"
+handler500 = "eretraite.error_pages.server_error"
+
 admin.site.site_header = "e-retraite — DGCT"
 admin.site.site_title = "e-retraite"
 
