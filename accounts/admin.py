@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import designation, services
+from . import designation, second_factor, services
 from .forms import DesignationUploadForm
 from .models import ActivationLink, AuditEvent, Collectivity, DesignationImport, User
 from .permissions import Capability, can
@@ -42,14 +42,27 @@ class UserAdmin(BaseUserAdmin):
         (gettext_lazy("Role"), {"fields": ("role", "collectivity", "can_consult_affiliates",
                                            "can_prepare_dossiers", "can_certify_dossiers", "created_by")}),
         (gettext_lazy("Access"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "last_login",
-                                             "date_joined")}),
+                                             "date_joined", "locked_for_inactivity_at", "reactivated_at")}),
     )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "role", "collectivity", "full_name", "cin", "email",
                                                  "password1", "password2")}),
     )
-    readonly_fields = ("last_login", "date_joined", "created_by")
-    actions = ["send_activation_link"]
+    readonly_fields = ("last_login", "date_joined", "created_by", "locked_for_inactivity_at", "reactivated_at")
+    actions = ["send_activation_link", "reset_accounts", "unlock_accounts"]
+
+    @admin.action(description=gettext_lazy("Reset the password and the second factor (a link is e-mailed)"))
+    def reset_accounts(self, request, queryset):
+        for user in queryset.exclude(email="").exclude(pk=request.user.pk):
+            second_factor.reset_account(user, by=request.user)
+        self.message_user(request, _("The accounts are reset; each was e-mailed a link to choose a new password."),
+                          messages.SUCCESS)
+
+    @admin.action(description=gettext_lazy("Unlock (restarts the inactivity clock)"))
+    def unlock_accounts(self, request, queryset):
+        for user in queryset.filter(is_active=False):
+            services.reactivate(user, by=request.user)
+        self.message_user(request, _("The accounts are unlocked."), messages.SUCCESS)
 
     @admin.action(description=gettext_lazy("Send a new activation link"))
     def send_activation_link(self, request, queryset):
@@ -59,6 +72,8 @@ class UserAdmin(BaseUserAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and obj.is_active:
+            services.reactivate(obj, by=request.user)
         services.record_audit("account.changed" if change else "account.created", actor=request.user,
                               target=obj, collectivity=obj.collectivity,
                               data={"fields": list(form.changed_data)})

@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.core.validators import MaxLengthValidator
@@ -59,8 +60,43 @@ class LoginForm(AuthenticationForm):
         username = self.fields["username"]
         username.validators.append(MaxLengthValidator(username.max_length))
 
+    def confirm_login_allowed(self, user):
+        if user.is_active:
+            return
+        if user.locked_for_inactivity_at:
+            raise forms.ValidationError(
+                _("This account was locked after %(days)d days without use. Ask your collectivity's manager "
+                  "(or the DGCT) to unlock it.") % {"days": settings.ACCOUNT_INACTIVITY_DAYS}, code="inactive")
+        raise forms.ValidationError(_("This account is disabled. Contact your collectivity's manager or the DGCT."),
+                                    code="inactive")
+
     def get_invalid_login_error(self):
         return forms.ValidationError(
             _("Wrong login or password. The login is your CIN (e.g. AB123456); the password is case-sensitive."),
             code="invalid_login",
         )
+
+
+class SecondFactorForm(forms.Form):
+    code = forms.CharField(label=_("Code"), max_length=20, help_text=_(
+        "The six digits your application shows now, or one of your recovery codes."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True,
+                                      "class": "form-control ltr", "dir": "ltr"}))
+    trust = forms.BooleanField(required=False, help_text=_("Only on a computer of your office that nobody else uses."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["trust"].label = _("Trust this browser for %(days)d days") % {
+            "days": settings.SECOND_FACTOR_TRUST_DAYS}
+
+
+class EnrolmentForm(forms.Form):
+    code = forms.CharField(label=_("Code shown by the application"), max_length=20,
+                           widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
+                                                         "class": "form-control ltr", "dir": "ltr"}))
+
+
+class PasswordResetRequestForm(forms.Form):
+    identifier = forms.CharField(label=_("Your login (CIN) or e-mail address"), max_length=254,
+                                 widget=forms.TextInput(attrs={"class": "form-control ltr", "dir": "ltr",
+                                                               "autocomplete": "username"}))

@@ -102,6 +102,10 @@ class User(AbstractUser):
         "self", verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Inactivity (accounts.services.lock_inactive_accounts): warned once, then locked.
+    inactivity_warned_at = models.DateTimeField(_("warned of inactivity at"), null=True, blank=True)
+    locked_for_inactivity_at = models.DateTimeField(_("locked for inactivity at"), null=True, blank=True)
+    reactivated_at = models.DateTimeField(_("reactivated at"), null=True, blank=True)
 
     objects = AccountManager()
 
@@ -167,12 +171,18 @@ class AuditEvent(models.Model):
 
 
 class ActivationLink(models.Model):
-    """A one-time, expiring link that lets an account holder choose his password.
+    """A one-time, expiring link that lets an account holder choose his password: the first one
+    (activation) or a new one (a reset he asked for, or his manager did).
 
     Only the SHA-256 of the token is stored; the token itself travels once, in the e-mail.
     """
 
+    class Purpose(models.TextChoices):
+        ACTIVATION = "activation", _("activation")
+        RESET = "reset", _("password reset")
+
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="activation_links")
+    purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices, default=Purpose.ACTIVATION)
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
@@ -186,6 +196,27 @@ class ActivationLink(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.created_at:%Y-%m-%d}"
+
+
+class TrustedBrowser(models.Model):
+    """A browser where the account holder ticked "trust this device": the second factor is not asked
+    there again until ``expires_at``. The cookie holds a random token; only its SHA-256 is stored, so
+    a copy of the database trusts no browser. Revoked by its holder, or all at once by a reset."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="trusted_browsers")
+    token_hash = models.CharField(max_length=64, unique=True)
+    label = models.CharField(_("browser"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("trusted since"), default=timezone.now)
+    expires_at = models.DateTimeField(_("until"))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("trusted browser")
+        verbose_name_plural = _("trusted browsers")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.user} {self.label}"
 
 
 class DesignationImport(models.Model):

@@ -51,13 +51,15 @@ class Rule:
     # Capabilities a sub-account holds only when its manager granted them: capability -> the
     # account's flags, any one of which grants it.
     granted: dict = field(default_factory=dict)
+    # Whether the role must pass a second factor (accounts.second_factor). Whoever may certify must too.
+    second_factor: bool = True
 
 
 ROLES = {
     User.Role.MANAGER: Rule(Scope.OWN, frozenset({
         C.CONSULT_AFFILIATES, C.SEE_DOSSIERS, C.PREPARE_DOSSIERS, C.CERTIFY_DOSSIERS, C.REQUEST_CORRECTIONS,
         C.MANAGE_TEAM})),
-    User.Role.AGENT: Rule(Scope.OWN, granted={
+    User.Role.AGENT: Rule(Scope.OWN, second_factor=False, granted={
         C.CONSULT_AFFILIATES: ("can_consult_affiliates",),
         C.REQUEST_CORRECTIONS: ("can_consult_affiliates",),
         C.SEE_DOSSIERS: ("can_prepare_dossiers", "can_certify_dossiers"),
@@ -96,6 +98,15 @@ def can(user, capability) -> bool:
     if capability in rule.capabilities:
         return True
     return any(getattr(user, flag, False) for flag in rule.granted.get(capability, ()))
+
+
+def needs_second_factor(user) -> bool:
+    """Whether ``user`` must pass a second factor after his password: by role (managers, provincial
+    offices, the CMR, the DGCT), for whoever may certify a dossier, and for any staff account."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return (rule_of(user).second_factor or can(user, C.CERTIFY_DOSSIERS) or getattr(user, "is_staff", False)
+            or getattr(user, "is_superuser", False))
 
 
 def capabilities_of(user) -> set[Capability]:

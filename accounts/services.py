@@ -61,21 +61,28 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _new_activation_link(user: User, *, by=None, now=None):
+def _link_hours(purpose) -> int:
+    if purpose == ActivationLink.Purpose.RESET:
+        return settings.PASSWORD_RESET_LINK_VALID_HOURS
+    return settings.ACTIVATION_LINK_VALID_HOURS
+
+
+def _new_activation_link(user: User, *, by=None, now=None, purpose=ActivationLink.Purpose.ACTIVATION):
     """An unsaved link for ``user`` and its raw token (only its hash is stored)."""
     token = secrets.token_urlsafe(32)
     now = now or timezone.now()
     link = ActivationLink(
         user=user,
+        purpose=purpose,
         token_hash=_hash_token(token),
         created_at=now,
-        expires_at=now + timedelta(hours=settings.ACTIVATION_LINK_VALID_HOURS),
+        expires_at=now + timedelta(hours=_link_hours(purpose)),
         created_by=by if getattr(by, "pk", None) else None,
     )
     return link, token
 
 
-def issue_activation_link(user: User, *, by=None) -> str:
+def issue_activation_link(user: User, *, by=None, purpose=ActivationLink.Purpose.ACTIVATION) -> str:
     """Create a one-time link for ``user`` and e-mail it after commit. Returns the raw token.
 
     Earlier unused links of the same account stop working: only the newest one is valid.
@@ -83,45 +90,52 @@ def issue_activation_link(user: User, *, by=None) -> str:
     now = timezone.now()
     with transaction.atomic():
         ActivationLink.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
-        link, token = _new_activation_link(user, by=by, now=now)
+        link, token = _new_activation_link(user, by=by, now=now, purpose=purpose)
         link.save()
-        record_audit("account.activation_sent", actor=by, target=user, collectivity=user.collectivity)
-        transaction.on_commit(lambda: _send_activation_emails([(user, token)]))
+        record_audit("account.activation_sent" if purpose == ActivationLink.Purpose.ACTIVATION
+                     else "account.password_reset_sent", actor=by, target=user, collectivity=user.collectivity)
+        transaction.on_commit(lambda: _send_activation_emails([(user, token)], purpose=purpose))
     return token
 
 
-def _activation_message(user: User, token: str) -> EmailMessage:
+EMAILS = {
+    ActivationLink.Purpose.ACTIVATION: ("accounts/email/activation.txt", _("e-retraite: activate your account")),
+    ActivationLink.Purpose.RESET: ("accounts/email/password_reset.txt", _("e-retraite: choose a new password")),
+}
+
+
+def _activation_message(user: User, token: str, purpose=ActivationLink.Purpose.ACTIVATION) -> EmailMessage:
     url = settings.SITE_URL.rstrip("/") + reverse("activate", args=[token])
-    context = {"user": user, "url": url, "hours": settings.ACTIVATION_LINK_VALID_HOURS,
-               "collectivity": user.collectivity}
+    context = {"user": user, "url": url, "hours": _link_hours(purpose), "collectivity": user.collectivity}
+    template, subject = EMAILS[purpose]
     # One bilingual message: French first, then Arabic.
     bodies, subjects = [], []
     for lang in ("fr", "ar"):
         with translation.override(lang):
-            bodies.append(render_to_string("accounts/email/activation.txt", context))
-            subjects.append(str(_("e-retraite: activate your account")))
+            bodies.append(render_to_string(template, context))
+            subjects.append(str(subject))
     return EmailMessage(" / ".join(subjects), "\n\n----------\n\n".join(bodies),
                         settings.DEFAULT_FROM_EMAIL, [user.email])
 
 
-def _send_activation_emails(pairs) -> None:
-    """Send the activation e-mails of ``(user, token)`` pairs over one connection."""
+def _send_activation_emails(pairs, purpose=ActivationLink.Purpose.ACTIVATION) -> None:
+    """Send the e-mails of ``(user, token)`` pairs over one connection."""
     if pairs:
-        get_connection().send_messages([_activation_message(user, token) for user, token in pairs])
+        get_connection().send_messages([_activation_message(user, token, purpose) for user, token in pairs])
 
 
 def check_activation_token(token: str) -> ActivationLink:
     """The link behind ``token``, or ``ActivationError`` saying why it cannot be used."""
     link = ActivationLink.objects.select_related("user").filter(token_hash=_hash_token(token or "")).first()
     if link is None:
-        raise ActivationError("unknown", _("This activation link is not valid. Check that you copied "
-                                           "the whole address from the e-mail."))
+        raise ActivationError("unknown", _("This link is not valid. Check that you copied the whole address "
+                                           "from the e-mail."))
     if link.used_at is not None:
-        raise ActivationError("used", _("This activation link has already been used. Log in with the "
-                                        "password you chose, or ask for a new link."))
+        raise ActivationError("used", _("This link has already been used. Log in with the password you "
+                                        "chose, or ask for a new link (Forgotten password?)."))
     if link.expires_at <= timezone.now():
-        raise ActivationError("expired", _("This activation link has expired. Ask the DGCT (or your "
-                                           "manager) to send you a new one."))
+        raise ActivationError("expired", _("This link has expired. Ask for a new one from the login page "
+                                           "(Forgotten password?), or ask your manager or the DGCT."))
     if not link.user.is_active:
         raise ActivationError("disabled", _("This account is disabled. Contact the DGCT or your manager."))
     return link
@@ -136,15 +150,116 @@ def activate_account(token: str, password: str, *, ip=None) -> User:
         link = check_activation_token(token)
         link = ActivationLink.objects.select_for_update().select_related("user").get(pk=link.pk)
         if link.used_at is not None:  # spent by a concurrent request while we checked
-            raise ActivationError("used", _("This activation link has already been used."))
+            raise ActivationError("used", _("This link has already been used."))
         user = link.user
         validate_password(password, user)
         user.set_password(password)
         user.save(update_fields=["password"])
         link.used_at = timezone.now()
         link.save(update_fields=["used_at"])
-        record_audit("account.activated", actor=user, target=user, collectivity=user.collectivity, ip=ip)
+        record_audit("account.activated" if link.purpose == ActivationLink.Purpose.ACTIVATION
+                     else "account.password_reset", actor=user, target=user, collectivity=user.collectivity, ip=ip)
     return user
+
+
+# --- the password's life ---------------------------------------------------------------------------
+
+def request_password_reset(identifier: str, *, ip=None) -> User | None:
+    """Someone who forgot his password gives his login (CIN) or e-mail address: if an active account
+    matches, a one-time link is e-mailed to the address on file (an account never activated gets its
+    activation link again). The page answers the same whatever happens, so it tells nobody which
+    logins exist. At most one link per account every PASSWORD_RESET_INTERVAL_MINUTES."""
+    identifier = (identifier or "").strip()
+    if not identifier or len(identifier) > 254:
+        return None
+    user = (User.objects.filter(username__iexact=identifier) | User.objects.filter(email__iexact=identifier)
+            ).filter(is_active=True).exclude(email="").first()
+    if user is None:
+        record_audit("account.password_reset_unknown", data={"identifier": identifier[:80]}, ip=ip)
+        return None
+    recent = timezone.now() - timedelta(minutes=settings.PASSWORD_RESET_INTERVAL_MINUTES)
+    if ActivationLink.objects.filter(user=user, created_at__gt=recent, used_at__isnull=True).exists():
+        return user  # a link sent a moment ago is still in his mailbox
+    purpose = ActivationLink.Purpose.RESET if user.has_usable_password() else ActivationLink.Purpose.ACTIVATION
+    issue_activation_link(user, purpose=purpose)
+    return user
+
+
+def change_password(user: User, *, ip=None) -> None:
+    """Audit a password changed by its holder (Django's form set it; other sessions are logged out)."""
+    record_audit("account.password_changed", actor=user, target=user, collectivity=user.collectivity, ip=ip)
+
+
+# --- inactivity ------------------------------------------------------------------------------------
+
+def last_activity(user: User):
+    """When the account was last used (or given back): its last login, its reactivation, its creation."""
+    return max(moment for moment in (user.last_login, user.reactivated_at, user.date_joined) if moment)
+
+
+def inactive_since(now=None):
+    return (now or timezone.now()) - timedelta(days=settings.ACCOUNT_INACTIVITY_DAYS)
+
+
+def lock_if_inactive(user: User, *, now=None) -> bool:
+    """Lock ``user`` if unused for ACCOUNT_INACTIVITY_DAYS (the login asks this, in case the daily task
+    has not run yet). Returns whether the account is locked for inactivity."""
+    if user.locked_for_inactivity_at:
+        return True
+    now = now or timezone.now()
+    if not user.is_active or last_activity(user) > inactive_since(now):
+        return False
+    with transaction.atomic():
+        updated = User.objects.filter(pk=user.pk, is_active=True).update(is_active=False, locked_for_inactivity_at=now)
+        if updated:
+            record_audit("account.locked_for_inactivity", target=user, collectivity=user.collectivity,
+                         data={"days": settings.ACCOUNT_INACTIVITY_DAYS,
+                               "last_activity": last_activity(user).isoformat()})
+    user.is_active, user.locked_for_inactivity_at = False, now
+    return True
+
+
+def lock_inactive_accounts(now=None) -> tuple[int, int]:
+    """The daily task: warn by e-mail the accounts ACCOUNT_INACTIVITY_WARNING_DAYS from the lock (once),
+    and lock those past it. Returns (warned, locked)."""
+    now = now or timezone.now()
+    warn_before = inactive_since(now) + timedelta(days=settings.ACCOUNT_INACTIVITY_WARNING_DAYS)
+    warned = locked = 0
+    for user in User.objects.filter(is_active=True).exclude(last_login__gt=warn_before).iterator():
+        activity = last_activity(user)
+        if activity <= inactive_since(now):
+            locked += lock_if_inactive(user, now=now)
+        elif activity <= warn_before and not (user.inactivity_warned_at and user.inactivity_warned_at > activity):
+            if user.email:
+                _inactivity_warning(user, locks_on=activity + timedelta(days=settings.ACCOUNT_INACTIVITY_DAYS)).send()
+            User.objects.filter(pk=user.pk).update(inactivity_warned_at=now)
+            record_audit("account.inactivity_warned", target=user, collectivity=user.collectivity)
+            warned += 1
+    return warned, locked
+
+
+def _inactivity_warning(user: User, *, locks_on) -> EmailMessage:
+    context = {"user": user, "locks_on": locks_on, "days": settings.ACCOUNT_INACTIVITY_DAYS,
+               "url": settings.SITE_URL.rstrip("/") + reverse("login")}
+    bodies, subjects = [], []
+    for lang in ("fr", "ar"):
+        with translation.override(lang):
+            bodies.append(render_to_string("accounts/email/inactivity.txt", context))
+            subjects.append(str(_("e-retraite: your account will be locked if it stays unused")))
+    return EmailMessage(" / ".join(subjects), "\n\n----------\n\n".join(bodies), settings.DEFAULT_FROM_EMAIL,
+                        [user.email])
+
+
+def reactivate(user: User, *, by, ip=None, audit: bool = True) -> None:
+    """Give back an account that was disabled or locked for inactivity: its inactivity clock restarts.
+    ``audit=False`` where the caller records its own, more specific event."""
+    now = timezone.now()
+    User.objects.filter(pk=user.pk).update(is_active=True, locked_for_inactivity_at=None, inactivity_warned_at=None,
+                                           reactivated_at=now)
+    user.is_active, user.locked_for_inactivity_at, user.inactivity_warned_at = True, None, None
+    user.reactivated_at = now
+    if audit:
+        record_audit("account.reactivated", actor=by, target=user, collectivity=user.collectivity, ip=ip)
 
 
 # --- sub-accounts ----------------------------------------------------------------------------------
@@ -248,8 +363,11 @@ def set_subaccount_active(manager: User, pk, *, active: bool, ip=None) -> User:
     with transaction.atomic():
         agent = get_subaccount(manager, pk)
         if agent.is_active != active:
-            agent.is_active = active
-            agent.save(update_fields=["is_active"])
+            if active:  # its inactivity clock restarts, whatever had disabled it
+                reactivate(agent, by=manager, ip=ip, audit=False)
+            else:
+                agent.is_active = False
+                agent.save(update_fields=["is_active"])
             record_audit(
                 "subaccount.enabled" if active else "subaccount.disabled", actor=manager, target=agent,
                 collectivity=manager.collectivity, ip=ip,

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import views, views_security
 from .forms import LoginForm
 
 urlpatterns = [
@@ -16,4 +16,12 @@ urlpatterns = [
     path("team/<int:pk>/", views.subaccount_edit, name="subaccount_edit"),
     path("team/<int:pk>/active/", views.subaccount_toggle, name="subaccount_toggle"),
     path("team/<int:pk>/resend/", views.subaccount_resend, name="subaccount_resend"),
+    path("team/<int:pk>/reset/", views_security.subaccount_reset, name="subaccount_reset"),
+    path("password-reset/", views_security.password_reset, name="password_reset"),
+    path("security/", views_security.security, name="security"),
+    path("security/password/", views_security.password_change, name="password_change"),
+    path("security/second-factor/setup/", views_security.second_factor_setup, name="second_factor_setup"),
+    path("security/second-factor/verify/", views_security.second_factor_verify, name="second_factor_verify"),
+    path("security/recovery-codes/", views_security.recovery_codes_renew, name="recovery_codes_renew"),
+    path("security/browsers/<int:pk>/revoke/", views_security.trusted_browser_revoke, name="trusted_browser_revoke"),
 ]

@@ -14,6 +14,7 @@ from eretraite.redirects import back_to
 
 from . import selectors, services
 from .forms import ActivationForm, CapabilitiesForm, SubaccountForm
+from .models import ActivationLink
 from .permissions import Capability, can, requires
 
 
@@ -160,4 +161,5 @@ def activate(request, token):
             messages.success(request, _("Your password is set. Log in with your CIN (%(username)s) and it.")
                              % {"username": link.user.username})
             return redirect("login")
-    return render(request, "accounts/activate.html", {"form": form, "account": link.user})
+    return render(request, "accounts/activate.html", {"form": form, "account": link.user,
+                                                      "reset": link.purpose == ActivationLink.Purpose.RESET})

@@ -2,6 +2,7 @@
 
 from django.urls import reverse
 
+from accounts import second_factor
 from accounts.permissions import Capability, can, capabilities_of
 from accounts.permissions import navigation_for as _navigation
 from accounts.selectors import acting_collectivity
@@ -17,6 +18,9 @@ def portal(request):
     if user is None:
         return {}
     match = getattr(request, "resolver_match", None)
+    if second_factor.pending(user):
+        # Between the password and the second factor: no navigation, nothing but the way on.
+        return {"second_factor_pending": True, "nav_items": [], "capabilities": set(), "acting_for": None}
     acting = None
     if can(user, Capability.ACT_FOR_COMMUNE):
         acting = acting_collectivity(user, request.session)

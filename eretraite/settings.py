@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_htmx",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "affiliates",
     "dossiers",
@@ -60,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     "eretraite.guards.NullCharacterMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -105,7 +110,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.AccountBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -116,6 +121,17 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# The second factor (accounts/second_factor.py): TOTP with recovery codes, for the roles the capability
+# table names; a browser may be trusted for SECOND_FACTOR_TRUST_DAYS.
+OTP_TOTP_ISSUER = "e-retraite"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+SECOND_FACTOR_TRUST_DAYS = env.int("SECOND_FACTOR_TRUST_DAYS", default=30)
+# The password's life: reset links, and accounts locked after a long time unused (warned before).
+PASSWORD_RESET_LINK_VALID_HOURS = env.int("PASSWORD_RESET_LINK_VALID_HOURS", default=2)
+PASSWORD_RESET_INTERVAL_MINUTES = env.int("PASSWORD_RESET_INTERVAL_MINUTES", default=5)
+ACCOUNT_INACTIVITY_DAYS = env.int("ACCOUNT_INACTIVITY_DAYS", default=180)
+ACCOUNT_INACTIVITY_WARNING_DAYS = env.int("ACCOUNT_INACTIVITY_WARNING_DAYS", default=14)
 
 # Login safety (django-axes): lock a username+address pair after repeated failures.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -178,7 +194,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "eretraite"
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    "accounts-lock-inactive": {"task": "accounts.lock_inactive_accounts", "schedule": 24 * 3600},
+}
 
 CACHES = (
     {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

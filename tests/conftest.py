@@ -81,3 +81,26 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_the_second_factor(monkeypatch):
+    """``client.force_login(account)`` stands for a whole login: for an account asked a second factor,
+    the session passes one too (with an application enrolled for it). A test of the second factor
+    itself says ``force_login(account, second_factor=False)`` to stop between the two."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from accounts import second_factor as rules
+    from tests.otp import enrolled
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None, second_factor=True):
+        original(self, user, backend)
+        if second_factor and rules.is_needed(user):
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = enrolled(user).persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)

@@ -69,11 +69,25 @@ class DgctAdminFactory(UserFactory):
     is_staff = True
 
 
-def log_in(client, username, password=PASSWORD):
-    """Log in through the real login form (django-axes needs the request); True if it worked."""
+def log_in(client, username, password=PASSWORD, *, second_factor=True):
+    """Log in through the real login form (django-axes needs the request); True if it worked. An account
+    asked a second factor then types its application's code in the real form too (an application is
+    enrolled for it if it has none), unless ``second_factor=False`` stops between the two steps."""
     from django.test import Client
     from django.urls import reverse
 
     client = client or Client()
     response = client.post(reverse("login"), {"username": username, "password": password})
-    return response.status_code == 302 and "_auth_user_id" in client.session
+    if not (response.status_code == 302 and "_auth_user_id" in client.session):
+        return False
+    if second_factor:
+        from accounts import second_factor as rules
+        from accounts.models import User
+        from tests.otp import code_for, enrolled
+
+        user = User.objects.get(pk=client.session["_auth_user_id"])
+        if rules.is_needed(user):
+            code = code_for(enrolled(user))
+            answer = client.post(reverse("second_factor_verify"), {"code": code})
+            return answer.status_code == 302 and "verify" not in answer.url
+    return True

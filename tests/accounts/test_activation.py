@@ -52,7 +52,7 @@ def test_link_sets_a_password_once(client, manager, django_capture_on_commit_cal
     again = client.post(url, {"password1": "Other-pass-2026!", "password2": "Other-pass-2026!"},
                         HTTP_ACCEPT_LANGUAGE="fr")
     assert again.status_code == 410
-    assert "déjà été utilisé" in again.content.decode()
+    assert "Ce lien a déjà servi" in again.content.decode()
     manager.refresh_from_db()
     assert manager.check_password(GOOD)  # the reused link changed nothing
 
@@ -62,7 +62,7 @@ def test_expired_link_is_refused(client, manager, django_capture_on_commit_callb
     ActivationLink.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     response = client.get(url, HTTP_ACCEPT_LANGUAGE="ar")
     assert response.status_code == 410
-    assert "انتهت صلاحية رابط التفعيل" in response.content.decode()
+    assert "انتهت صلاحية هذا الرابط" in response.content.decode()
     response = client.post(url, {"password1": GOOD, "password2": GOOD})
     assert response.status_code == 410
     manager.refresh_from_db()

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import User
+from tests.e2e.helpers import pass_second_factor
 from tests.factories import PASSWORD, ManagerFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,6 +34,7 @@ def test_manager_logs_in_and_creates_a_sub_account(browser, live_server, manager
     shot(page, f"login-{locale}")
 
     login(page, live_server.url, "AB123456")
+    pass_second_factor(page, "AB123456")
     expect(page.get_by_test_id("identity")).to_contain_text("Karim El Idrissi")
     expect(page.get_by_test_id("identity")).to_contain_text("طنجة" if arabic else "Tanger")
     page.click("a[href='/team/']")

@@ -1,5 +1,6 @@
 """Demo data for `make run`: collectivities and one account per role, with printed logins."""
 
+import base64
 import io
 import os
 
@@ -7,11 +8,16 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Collectivity, User
+from accounts.permissions import needs_second_factor
 from accounts.services import load_collectivities
 
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-retraite-2026")
+# The demo accounts' authenticator key (base32), the same for all: add it to an authenticator
+# application, or print the current code with `manage.py demo_code`.
+DEMO_TOTP_SECRET = os.environ.get("DEMO_TOTP_SECRET", "ERETRAITEDEMOKEYFORMAKERUNTWOSIX")
 
 # (username, role, collectivity code, full name, staff)
 DEMO_ACCOUNTS = [
@@ -52,6 +58,8 @@ class Command(BaseCommand):
                 )
                 user.set_password(DEMO_PASSWORD)
                 user.save()
+                if needs_second_factor(user):
+                    _enrol_demo_application(user)
                 if role == User.Role.MANAGER:
                     manager = user
         # The demo's signatures: a test PKI whose officers are the demo accounts, and signed sample PDFs.
@@ -67,8 +75,19 @@ class Command(BaseCommand):
             for username, role, code, _name, _staff in DEMO_ACCOUNTS:
                 where = f" — {Collectivity.objects.get(code=code).name_fr}" if code else ""
                 self.stdout.write(f"    {User.Role(role).label:<40} {username}{where}")
+            asked = ", ".join(user.username for user in User.objects.filter(
+                username__in=[account[0] for account in DEMO_ACCOUNTS]) if needs_second_factor(user))
+            self.stdout.write(f"  Second factor for {asked}: authenticator key {DEMO_TOTP_SECRET},")
+            self.stdout.write("    or the current code from `.venv/bin/python manage.py demo_code`")
             self.stdout.write(f"  Signed sample PDFs to upload: {SAMPLES_DIR}")
             self.stdout.write("")
+
+
+def _enrol_demo_application(user):
+    """A confirmed authenticator application with the demo key (only that one)."""
+    key = base64.b32decode(DEMO_TOTP_SECRET).hex()
+    TOTPDevice.objects.filter(user=user).exclude(key=key).delete()
+    TOTPDevice.objects.get_or_create(user=user, key=key, defaults={"name": "demo", "confirmed": True})
 
 
 SAMPLES_DIR = settings.BASE_DIR / "var" / "demo-pdfs"
