@@ -10,9 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import designation, second_factor, services
+from eretraite.network import client_ip
+
+from . import api_tokens, designation, second_factor, services
 from .forms import DesignationUploadForm
-from .models import ActivationLink, AuditEvent, Collectivity, DesignationImport, User
+from .models import ActivationLink, ApiToken, AuditEvent, Collectivity, DesignationImport, User
 from .permissions import Capability, can
 
 
@@ -104,6 +106,25 @@ class ActivationLinkAdmin(ReadOnlyAdmin):
     list_display = ("user", "created_at", "expires_at", "used_at", "created_by")
     list_select_related = ("user", "created_by")
     exclude = ("token_hash",)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    """The DGCT sees every API token (never its key) and may revoke them."""
+
+    list_display = ("name", "prefix", "user", "scope", "collectivity", "created_at", "expires_at", "last_used_at",
+                    "revoked_at")
+    list_filter = ("scope", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("name", "prefix", "user__username", "user__full_name")
+    list_select_related = ("user", "collectivity")
+    exclude = ("key_hash",)
+    actions = ["revoke_tokens"]
+
+    @admin.action(description=gettext_lazy("Revoke the selected tokens"))
+    def revoke_tokens(self, request, queryset):
+        count = sum(1 for token in queryset.filter(revoked_at=None).select_related("user")
+                    if api_tokens.revoke(token.user, token.pk, by=request.user, ip=client_ip(request)))
+        self.message_user(request, _("%(n)d token(s) revoked.") % {"n": count}, messages.SUCCESS)
 
 
 @admin.register(DesignationImport)

@@ -2,7 +2,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import password_validators_help_text_html
-from django.core.validators import MaxLengthValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from .services import Capabilities
@@ -100,3 +100,27 @@ class PasswordResetRequestForm(forms.Form):
     identifier = forms.CharField(label=_("Your login (CIN) or e-mail address"), max_length=254,
                                  widget=forms.TextInput(attrs={"class": "form-control ltr", "dir": "ltr",
                                                                "autocomplete": "username"}))
+
+
+class ApiTokenForm(forms.Form):
+    """A new API token: its name, read only or read and write, its collectivity, its validity."""
+
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_(
+        "The application that will use it, e.g. \"HR software of the commune\"."))
+    scope = forms.ChoiceField(label=_("Access"), widget=forms.RadioSelect, initial="read", choices=[
+        ("read", _("Read only")), ("read_write", _("Read and write (open, fill and submit dossiers)"))])
+    collectivity = forms.ModelChoiceField(label=_("Collectivity"), queryset=None, required=False,
+                                          empty_label=_("All the collectivities I see"))
+    days = forms.IntegerField(label=_("Valid for (days)"), min_value=1)
+
+    def __init__(self, *args, user, **kwargs):
+        from . import api_tokens
+
+        super().__init__(*args, **kwargs)
+        self.fields["days"].max_value = settings.API_TOKEN_VALID_DAYS
+        self.fields["days"].validators.append(MaxValueValidator(settings.API_TOKEN_VALID_DAYS))
+        self.fields["days"].initial = settings.API_TOKEN_VALID_DAYS
+        if api_tokens.must_name_a_collectivity(user):
+            del self.fields["collectivity"]  # his own, always
+        else:
+            self.fields["collectivity"].queryset = api_tokens.collectivity_choices(user)

@@ -1,4 +1,5 @@
-"""Collectivities, accounts and their roles, the audit log, activation links, designation imports."""
+"""Collectivities, accounts and their roles, the audit log, activation links, trusted browsers, API tokens,
+designation imports."""
 
 import uuid
 
@@ -217,6 +218,50 @@ class TrustedBrowser(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.label}"
+
+
+class ApiToken(models.Model):
+    """A key another HR application uses for the REST API in an account's name (``accounts.api_tokens``).
+
+    Only the SHA-256 of the key is stored (the key is shown once, when made); ``prefix`` is its first
+    characters, to recognise it in a list. A token never holds more than its account: read-only keeps
+    it to reads, and ``collectivity`` (when set) narrows the account's scope to that one collectivity.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", _("read only")
+        READ_WRITE = "read_write", _("read and write")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("account"))
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("key starts with"), max_length=16)
+    key_hash = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(_("scope"), max_length=16, choices=Scope.choices, default=Scope.READ)
+    collectivity = models.ForeignKey(Collectivity, null=True, blank=True, on_delete=models.CASCADE,
+                                     related_name="+", verbose_name=_("collectivity"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("created by"))
+    expires_at = models.DateTimeField(_("expires at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(_("last used from"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def read_only(self) -> bool:
+        return self.scope == self.Scope.READ
+
+    def is_usable(self, now=None) -> bool:
+        return self.revoked_at is None and self.expires_at > (now or timezone.now())
 
 
 class DesignationImport(models.Model):

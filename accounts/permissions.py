@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from .models import User
 
@@ -32,6 +32,10 @@ class Capability(enum.StrEnum):
     MANAGE_TEAM = "manage_team"  # create, limit and disable sub-accounts
     ACT_FOR_COMMUNE = "act_for_commune"  # a provincial office acting for a commune of its province
     ADMINISTER = "administer"  # the Django admin (the DGCT)
+
+
+# What a read-only API token keeps of its account's capabilities (accounts.api_tokens).
+READS = frozenset({Capability.CONSULT_AFFILIATES, Capability.SEE_DOSSIERS, Capability.FOLLOW_TRANSMISSIONS})
 
 
 class Scope(enum.StrEnum):
@@ -53,6 +57,11 @@ class Rule:
     granted: dict = field(default_factory=dict)
     # Whether the role must pass a second factor (accounts.second_factor). Whoever may certify must too.
     second_factor: bool = True
+
+    def keeping(self, capabilities) -> "Rule":
+        """This rule with only ``capabilities`` left (what a read-only API token keeps)."""
+        return Rule(self.scope, self.capabilities & capabilities,
+                    {c: flags for c, flags in self.granted.items() if c in capabilities}, self.second_factor)
 
 
 ROLES = {
@@ -83,7 +92,10 @@ def rule_of(user) -> Rule:
         return NOBODY
     rule = ROLES.get(getattr(user, "role", None), NOBODY)
     if getattr(user, "is_superuser", False):
-        return Rule(Scope.NATIONAL, rule.capabilities | {C.ADMINISTER, C.FOLLOW_TRANSMISSIONS}, rule.granted)
+        rule = Rule(Scope.NATIONAL, rule.capabilities | {C.ADMINISTER, C.FOLLOW_TRANSMISSIONS}, rule.granted)
+    token = getattr(user, "api_token", None)  # a request made with an API token holds no more than it
+    if token is not None and token.read_only:
+        rule = rule.keeping(READS)
     return rule
 
 
@@ -137,6 +149,10 @@ class HasCapability(BasePermission):
     def has_permission(self, request, view):
         if not getattr(request.user, "is_authenticated", False):
             return False  # 401/403 from the authentication classes
+        token = getattr(request.user, "api_token", None)
+        if token is not None and token.read_only and request.method not in SAFE_METHODS:
+            self.message = _("This API token is read-only.")
+            return False
         required = getattr(view, "required_capabilities", {})
         capability = required.get(getattr(view, "action", None), required.get("*"))
         if capability is not None and not can(request.user, capability):

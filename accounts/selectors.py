@@ -21,8 +21,13 @@ def visible_collectivities(user) -> QuerySet[Collectivity]:
     - own (a collectivity manager or agent): his own collectivity only;
     - province (a provincial office): the communes of its prefecture or province;
     - anyone else (anonymous, disabled, no role): none.
+
+    A request made with an API token narrowed to one collectivity sees that one only (if still in scope).
     """
     qs = Collectivity.objects.all()
+    token = getattr(user, "api_token", None)
+    if token is not None and token.collectivity_id is not None:
+        qs = qs.filter(pk=token.collectivity_id)
     scope = scope_of(user)
     if scope == Scope.NATIONAL:
         return qs
@@ -42,13 +47,15 @@ def acting_collectivity(user, session) -> Collectivity | None:
     """The collectivity an account acts for now.
 
     A manager or agent acts for his own collectivity. A provincial office acts for the commune it
-    chose (kept in the session), only while that commune is in its scope; None until it chooses.
+    chose (kept in the session; through the API, the one its token names), only while that commune is
+    in its scope; None until it chooses.
     """
     scope = scope_of(user)
     if scope == Scope.OWN:
         return user.collectivity
     if can(user, Capability.ACT_FOR_COMMUNE):
-        pk = session.get(ACTING_FOR_SESSION_KEY)
+        token = getattr(user, "api_token", None)  # through the API, the commune its token names
+        pk = token.collectivity_id if token is not None else session.get(ACTING_FOR_SESSION_KEY)
         return visible_collectivities(user).filter(pk=pk).first() if pk else None
     return None
 

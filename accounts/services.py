@@ -193,8 +193,11 @@ def change_password(user: User, *, ip=None) -> None:
 # --- inactivity ------------------------------------------------------------------------------------
 
 def last_activity(user: User):
-    """When the account was last used (or given back): its last login, its reactivation, its creation."""
-    return max(moment for moment in (user.last_login, user.reactivated_at, user.date_joined) if moment)
+    """When the account was last used (or given back): its last login, its last use through an API
+    token, its reactivation, its creation."""
+    api_use = (user.api_tokens.exclude(last_used_at=None).order_by("-last_used_at")
+               .values_list("last_used_at", flat=True).first()) if user.pk else None
+    return max(moment for moment in (user.last_login, api_use, user.reactivated_at, user.date_joined) if moment)
 
 
 def inactive_since(now=None):
@@ -225,7 +228,9 @@ def lock_inactive_accounts(now=None) -> tuple[int, int]:
     now = now or timezone.now()
     warn_before = inactive_since(now) + timedelta(days=settings.ACCOUNT_INACTIVITY_WARNING_DAYS)
     warned = locked = 0
-    for user in User.objects.filter(is_active=True).exclude(last_login__gt=warn_before).iterator():
+    candidates = (User.objects.filter(is_active=True).exclude(last_login__gt=warn_before)
+                  .exclude(api_tokens__last_used_at__gt=warn_before).distinct())
+    for user in candidates.iterator():
         activity = last_activity(user)
         if activity <= inactive_since(now):
             locked += lock_if_inactive(user, now=now)

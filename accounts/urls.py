@@ -23,5 +23,7 @@ urlpatterns = [
     path("security/second-factor/setup/", views_security.second_factor_setup, name="second_factor_setup"),
     path("security/second-factor/verify/", views_security.second_factor_verify, name="second_factor_verify"),
     path("security/recovery-codes/", views_security.recovery_codes_renew, name="recovery_codes_renew"),
+    path("security/api-tokens/", views_security.api_token_list, name="api_tokens"),
+    path("security/api-tokens/<int:pk>/revoke/", views_security.api_token_revoke, name="api_token_revoke"),
     path("security/browsers/<int:pk>/revoke/", views_security.trusted_browser_revoke, name="trusted_browser_revoke"),
 ]

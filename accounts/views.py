@@ -10,16 +10,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from eretraite.network import client_ip
 from eretraite.redirects import back_to
 
 from . import selectors, services
 from .forms import ActivationForm, CapabilitiesForm, SubaccountForm
 from .models import ActivationLink
 from .permissions import Capability, can, requires
-
-
-def client_ip(request):
-    return request.META.get("REMOTE_ADDR")
 
 
 @login_required

@@ -1,23 +1,26 @@
 """The account's security pages: the second factor (enrol, pass, recovery codes, trusted browsers),
-the password (change, forgotten), and a manager's reset of a sub-account. Thin: the services decide."""
+the password (change, forgotten), API tokens, and a manager's reset of a sub-account. Thin: the
+services decide."""
 
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from eretraite.network import client_ip
 from eretraite.redirects import back_to, safe_next
 
-from . import second_factor, services
-from .forms import EnrolmentForm, PasswordResetRequestForm, SecondFactorForm
+from . import api_tokens, second_factor, services
+from .forms import ApiTokenForm, EnrolmentForm, PasswordResetRequestForm, SecondFactorForm
 from .models import TrustedBrowser
 from .permissions import Capability, requires
 from .selectors import get_subaccount
-from .views import client_ip
 
 
 @login_required
@@ -28,7 +31,51 @@ def security(request):
         "required": second_factor.is_needed(user),
         "codes_left": second_factor.recovery_codes_left(user),
         "browsers": TrustedBrowser.objects.filter(user=user).order_by("-created_at"),
+        "may_have_tokens": api_tokens.may_have_tokens(user),
     })
+
+
+NEW_KEY_SESSION_KEY = "new_api_key"
+
+
+@login_required
+def api_token_list(request):
+    """The account's API tokens, and a form to make one. A new key goes through the session to the
+    page that follows (so that reloading it makes no second token) and is shown there once."""
+    user = request.user
+    if not api_tokens.may_have_tokens(user):
+        raise PermissionDenied(_("Your account may not have API tokens."))
+    form = ApiTokenForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            _token, key = api_tokens.issue(user, name=data["name"], scope=data["scope"],
+                                           collectivity=data.get("collectivity"), days=data["days"],
+                                           ip=client_ip(request))
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            request.session[NEW_KEY_SESSION_KEY] = key
+            return redirect("api_tokens")
+    new_key = request.session.pop(NEW_KEY_SESSION_KEY, None) if request.method == "GET" else None
+    response = render(request, "accounts/api_tokens.html", {
+        "form": form, "new_key": new_key, "tokens": api_tokens.tokens_of(user),
+        "own_collectivity": user.collectivity if api_tokens.must_name_a_collectivity(user) else None,
+        "now": timezone.now()})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def api_token_revoke(request, pk):
+    token = api_tokens.revoke(request.user, pk, ip=client_ip(request))
+    if token is None:
+        raise Http404
+    messages.success(request, _("The token \"%(name)s\" is revoked: the application using it is refused from now on.")
+                     % {"name": token.name})
+    return redirect("api_tokens")
 
 
 @login_required

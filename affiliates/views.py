@@ -11,15 +11,12 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import Capability, can, requires
 from eretraite.files import download
+from eretraite.network import client_ip
 from eretraite.uploads import refused_uploads
 
 from . import rules, selectors, services
 from .forms import CorrectionForm, DecisionForm
 from .models import CorrectionRequest
-
-
-def _ip(request):
-    return request.META.get("REMOTE_ADDR")
 
 
 @login_required
@@ -49,7 +46,7 @@ def situation(request, pk):
     except rules.InvalidAssessmentDate as refusal:
         on, on_error = None, str(refusal)
     invalidity = request.GET.get("invalidity") == "1"
-    services.record_consultation(request.user, affiliate, channel="web", ip=_ip(request))
+    services.record_consultation(request.user, affiliate, channel="web", ip=client_ip(request))
     return render(
         request,
         "affiliates/situation.html",
@@ -91,7 +88,7 @@ def correction_new(request, pk):
                 proposed_value=d["proposed_value"],
                 reason=d["reason"],
                 document=d["document"],
-                ip=_ip(request),
+                ip=client_ip(request),
             )
         except services.CorrectionError as exc:
             for field, message in exc.errors.items():
@@ -154,12 +151,12 @@ def correction_decide(request, pk):
     try:
         if form.cleaned_data["decision"] == "accept":
             services.accept_correction(
-                request.user, pk, note=form.cleaned_data["reason"], ip=_ip(request)
+                request.user, pk, note=form.cleaned_data["reason"], ip=client_ip(request)
             )
             messages.success(request, _("The correction was accepted and the registry updated."))
         else:
             services.refuse_correction(
-                request.user, pk, reason=form.cleaned_data["reason"], ip=_ip(request)
+                request.user, pk, reason=form.cleaned_data["reason"], ip=client_ip(request)
             )
             messages.success(
                 request, _("The request was refused; the officer will see your reason.")

@@ -16,7 +16,6 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.permissions import Capability
 from accounts.selectors import on_behalf_of
-from affiliates.api import AUTHENTICATION
 from eretraite.api import JSONBodyParser
 from eretraite.uploads import refused_uploads
 from signatures.services import MESSAGES, Code
@@ -53,7 +52,6 @@ def _call(fn, *args, **kw):
 
 class DossierViewSet(viewsets.ViewSet):
     lookup_value_regex = "[0-9]+"
-    authentication_classes = AUTHENTICATION
     # Reads need the right to see dossiers (a sub-account with no dossier right gets 404); each act
     # is then checked by its service.
     required_capabilities = {"*": Capability.SEE_DOSSIERS}

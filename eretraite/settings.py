@@ -41,7 +41,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "django_htmx",
     "axes",
@@ -206,9 +205,12 @@ CACHES = (
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.api_tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # Each API token has its own rate; a person's session is not throttled.
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.api_tokens.PerTokenThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_token": env.str("API_TOKEN_RATE", default="600/min")},
     # Logged in, and holding the capability the view names (accounts.permissions).
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated",
                                    "accounts.permissions.HasCapability"],
@@ -231,6 +233,11 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Accounts and provisioning.
+API_TOKEN_VALID_DAYS = env.int("API_TOKEN_VALID_DAYS", default=365)
+# The proxies whose X-Forwarded-For is believed (addresses or networks): the client's address is read
+# through them (eretraite.network), for the audit trail, the login lock-out and the API tokens.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+AXES_CLIENT_IP_CALLABLE = "eretraite.network.client_ip"
 ACTIVATION_LINK_VALID_HOURS = env.int("ACTIVATION_LINK_VALID_HOURS", default=72)
 DESIGNATION_MAX_ROWS = env.int("DESIGNATION_MAX_ROWS", default=5000)
 DESIGNATION_MAX_BYTES = env.int("DESIGNATION_MAX_BYTES", default=10 * 1024 * 1024)

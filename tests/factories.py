@@ -91,3 +91,15 @@ def log_in(client, username, password=PASSWORD, *, second_factor=True):
             answer = client.post(reverse("second_factor_verify"), {"code": code})
             return answer.status_code == 302 and "verify" not in answer.url
     return True
+
+
+def api_client_for(user, *, scope="read_write", collectivity=None):
+    """A DRF test client sending a new API token of ``user`` (read and write by default)."""
+    from rest_framework.test import APIClient
+
+    from accounts import api_tokens
+
+    _token, key = api_tokens.issue(user, name="tests", scope=scope, collectivity=collectivity)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client

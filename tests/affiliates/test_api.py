@@ -27,16 +27,24 @@ def api_for(user):
     return client
 
 
-def test_create_api_token_prints_one_and_keeps_it():
+def test_create_api_token_prints_a_new_key_each_time_and_rotates():
     manager = ManagerFactory()
     first, again, rotated = StringIO(), StringIO(), StringIO()
     call_command("create_api_token", manager.username, stdout=first)
-    call_command("create_api_token", manager.username, stdout=again)
+    call_command("create_api_token", manager.username, "--name", "other", stdout=again)
     call_command("create_api_token", manager.username, "--rotate", stdout=rotated)
-    assert len(first.getvalue().strip()) == 40
-    assert first.getvalue() == again.getvalue() != rotated.getvalue()
+    keys = [out.getvalue().strip() for out in (first, again, rotated)]
+    assert all(key.startswith("ert_") and len(key) > 40 for key in keys) and len(set(keys)) == 3
+    assert [api_for_key(key).get("/api/v1/affiliates/", {"q": "AB12345"}).status_code for key in keys] == [
+        401, 200, 200]  # --rotate revoked the first one ("command line"), not the other
     with pytest.raises(CommandError):
         call_command("create_api_token", "nobody")
+
+
+def api_for_key(key):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
 
 
 def test_search_by_identifier_and_by_name():
@@ -165,6 +173,7 @@ def test_corrections_through_the_api(pki_settings, signed_pdf):  # noqa: F811
 def test_exact_lookup_uses_a_fixed_number_of_queries(django_assert_num_queries):
     a = AffiliateFactory()
     api = api_for(ManagerFactory())
+    api.get("/api/v1/affiliates/", {"q": a.ppr})  # the token's first use is written (then once a minute)
     with django_assert_num_queries(2):  # token with its user, the lookup
         assert api.get("/api/v1/affiliates/", {"q": a.ppr}).json()["count"] == 1
 

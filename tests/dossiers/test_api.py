@@ -2,22 +2,19 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from dossiers.models import Document, Dossier
 from tests.affiliates.factories import AffiliateFactory
 from tests.dossiers.conftest import BASIC
-from tests.factories import ManagerFactory, other_commune
+from tests.factories import ManagerFactory, api_client_for, other_commune
 
 pytestmark = pytest.mark.django_db
 
 
 
 def api(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-    return client
+    return api_client_for(user)
 
 
 def upload(client, pk, code, data, name="x.pdf"):

@@ -8,13 +8,11 @@ import re
 import pytest
 from django.apps import apps
 from django.core import mail
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from dossiers import services
 from dossiers.models import Dossier, Event
 from tests.dossiers.conftest import fill
-from tests.factories import CmrAgentFactory
+from tests.factories import CmrAgentFactory, api_client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -95,9 +93,7 @@ class TestMigration:
 
 
 def api(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-    return client
+    return api_client_for(user)
 
 
 def test_api_timeline_names_documents_in_the_requests_language_and_gives_both_labels(

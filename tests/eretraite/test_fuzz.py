@@ -33,11 +33,12 @@ NASTY = ["99999999999999999999999", "-1", "abc", "1e309", "2026-13-45", "0001-01
 FIELDS = ["q", "page", "state", "kind", "status", "region", "province", "item", "text", "reason", "field",
           "proposed_value", "next", "language", "member", "affiliate", "parent", "on", "collectivity", "items",
           "full_name", "cin", "email", "position", "phone_mobile", "password", "username", "decision",
-          "can_consult_affiliates", "can_prepare_dossiers", "can_certify_dossiers", "new_password1", "new_password2"]
+          "can_consult_affiliates", "can_prepare_dossiers", "can_certify_dossiers", "new_password1", "new_password2",
+          "old_password", "code", "trust", "identifier", "name", "scope", "days"]
 PATH_VALUES = {"int": ["99999999999999999999"], "str": ["x" * 300]}
 NESTED = "[" * 20000 + "]" * 20000
 # Acts that take no input: posting to them is the act itself, whatever else is sent.
-NO_INPUT = ("/assign/", "/logout/", "/resend/", "/active/", "/retry/")
+NO_INPUT = ("/assign/", "/logout/", "/resend/", "/active/", "/retry/", "/revoke/", "/reset/", "/recovery-codes/")
 
 
 def _patterns(resolvers=None, prefix=""):
