@@ -13,13 +13,14 @@ from django.utils.translation import gettext_lazy
 from eretraite.network import client_ip
 
 from . import api_tokens, designation, second_factor, services
+from .admin_audit import AuditedAdmin
 from .forms import DesignationUploadForm
 from .models import ActivationLink, ApiToken, AuditEvent, Collectivity, DesignationImport, User
 from .permissions import Capability, can
 
 
 @admin.register(Collectivity)
-class CollectivityAdmin(admin.ModelAdmin):
+class CollectivityAdmin(AuditedAdmin):
     list_display = ("code", "name_fr", "name_ar", "kind", "subtype", "province", "region", "is_active")
     list_filter = ("kind", "subtype", "region", "is_active")
     search_fields = ("code", "name_fr", "name_ar")
@@ -27,9 +28,12 @@ class CollectivityAdmin(admin.ModelAdmin):
     raw_id_fields = ("parent", "region", "province")
     list_per_page = 50
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # accounts, dossiers and the trail refer to it: it is made inactive, never deleted
+
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedAdmin, BaseUserAdmin):
     list_display = ("username", "full_name", "role", "collectivity", "email", "is_active", "last_login")
     list_filter = ("role", "is_active", "is_staff", "collectivity__kind", "collectivity__region")
     search_fields = ("username", "full_name", "cin", "ppr", "email", "collectivity__name_fr",
@@ -42,7 +46,8 @@ class UserAdmin(BaseUserAdmin):
         (gettext_lazy("Identity"), {"fields": ("full_name", "cin", "ppr", "email", "position", "phone_office",
                                                "phone_mobile")}),
         (gettext_lazy("Role"), {"fields": ("role", "collectivity", "can_consult_affiliates",
-                                           "can_prepare_dossiers", "can_certify_dossiers", "created_by")}),
+                                           "can_prepare_dossiers", "can_certify_dossiers", "is_privacy_officer",
+                                           "created_by")}),
         (gettext_lazy("Access"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "last_login",
                                              "date_joined", "locked_for_inactivity_at", "reactivated_at")}),
     )
@@ -81,7 +86,7 @@ class UserAdmin(BaseUserAdmin):
                               data={"fields": list(form.changed_data)})
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(AuditedAdmin):
     def has_add_permission(self, request):
         return False
 

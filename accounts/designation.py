@@ -19,6 +19,8 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from eretraite import antivirus
+
 from . import rules
 from .models import Collectivity, User
 
@@ -122,6 +124,12 @@ def read_workbook(data: bytes) -> list[dict]:
                  "“Excel Workbook (.xlsx)” and upload it again.")
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise SpreadsheetError([not_xlsx])
+    try:
+        verdict = antivirus.scan(data)
+    except antivirus.ScannerUnavailable:
+        raise SpreadsheetError([antivirus.UNAVAILABLE_MESSAGE]) from None
+    if not verdict.clean:
+        raise SpreadsheetError([antivirus.INFECTED_MESSAGE])
     limit = settings.DESIGNATION_MAX_ROWS
     try:
         # A first, streaming pass counts rows before anything large is built in memory.

@@ -99,6 +99,10 @@ class User(AbstractUser):
     can_consult_affiliates = models.BooleanField(_("may consult affiliates"), default=True)
     can_prepare_dossiers = models.BooleanField(_("may prepare dossiers"), default=False)
     can_certify_dossiers = models.BooleanField(_("may certify dossiers"), default=False)
+    # The DGCT names its privacy officer(s) (law 09-08), among its administrators or the CMR's agents:
+    # they read the audit trail of personal data (accounts.permissions, AUDIT_READS).
+    is_privacy_officer = models.BooleanField(_("privacy officer"), default=False, help_text=_(
+        "Reads the trail of who saw which personal data (law 09-08). For a DGCT administrator or a CMR agent."))
     created_by = models.ForeignKey(
         "self", verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
@@ -169,6 +173,22 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_repr} {self.action} {self.target_repr}"
+
+
+class AuditSubject(models.Model):
+    """An affiliate whose personal data an audit event touched (law 09-08): the one read, or each one a
+    search or a list showed. Lets the privacy officer answer "who saw this person's record, and when"."""
+
+    event = models.ForeignKey(AuditEvent, on_delete=models.CASCADE, related_name="subjects")
+    affiliate_id = models.BigIntegerField(_("affiliate"), db_index=True)
+
+    class Meta:
+        verbose_name = _("person concerned")
+        verbose_name_plural = _("persons concerned")
+        constraints = [models.UniqueConstraint(fields=["event", "affiliate_id"], name="audit_subject_once")]
+
+    def __str__(self):
+        return f"{self.event_id}: {self.affiliate_id}"
 
 
 class ActivationLink(models.Model):

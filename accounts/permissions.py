@@ -32,6 +32,7 @@ class Capability(enum.StrEnum):
     MANAGE_TEAM = "manage_team"  # create, limit and disable sub-accounts
     ACT_FOR_COMMUNE = "act_for_commune"  # a provincial office acting for a commune of its province
     ADMINISTER = "administer"  # the Django admin (the DGCT)
+    AUDIT_READS = "audit_reads"  # the law 09-08 trail: who saw which personal data (a privacy officer)
 
 
 # What a read-only API token keeps of its account's capabilities (accounts.api_tokens).
@@ -80,9 +81,11 @@ ROLES = {
         C.CONSULT_AFFILIATES, C.SEE_DOSSIERS, C.PREPARE_DOSSIERS, C.REQUEST_CORRECTIONS, C.ACT_FOR_COMMUNE})),
     # The CMR keeps the registry and liquidates: it reads everything that reached it and acts on stages.
     User.Role.CMR_AGENT: Rule(Scope.NATIONAL, frozenset({
-        C.CONSULT_AFFILIATES, C.SEE_DOSSIERS, C.ANSWER_CORRECTIONS, C.ACT_ON_STAGES, C.FOLLOW_TRANSMISSIONS})),
+        C.CONSULT_AFFILIATES, C.SEE_DOSSIERS, C.ANSWER_CORRECTIONS, C.ACT_ON_STAGES, C.FOLLOW_TRANSMISSIONS}),
+        granted={C.AUDIT_READS: ("is_privacy_officer",)}),
     # The ministry provisions accounts and follows the gateway; it does not read personal files.
-    User.Role.DGCT_ADMIN: Rule(Scope.NATIONAL, frozenset({C.FOLLOW_TRANSMISSIONS, C.ADMINISTER})),
+    User.Role.DGCT_ADMIN: Rule(Scope.NATIONAL, frozenset({C.FOLLOW_TRANSMISSIONS, C.ADMINISTER}),
+                               granted={C.AUDIT_READS: ("is_privacy_officer",)}),
 }
 NOBODY = Rule(Scope.NONE)
 
@@ -172,6 +175,7 @@ NAVIGATION = [
     (_("Corrections"), "affiliates:corrections", "corrections", C.ANSWER_CORRECTIONS, None),
     (_("Transmissions"), "cmr:transmissions", "transmissions", C.FOLLOW_TRANSMISSIONS, None),
     (_("Team"), "team", "team", C.MANAGE_TEAM, None),
+    (_("Privacy"), "privacy:trail", "trail", C.AUDIT_READS, None),
     (_("Choose the commune"), "act_for", "act_for", C.ACT_FOR_COMMUNE, None),
     (_("Administration"), "admin:index", "admin", C.ADMINISTER, None),
 ]

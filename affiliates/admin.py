@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from accounts.admin_audit import AuditedAdmin
+
 from .models import (
     Affiliate,
     CorrectionRequest,
@@ -28,7 +30,7 @@ class FamilyInline(admin.TabularInline):
 
 
 @admin.register(Affiliate)
-class AffiliateAdmin(admin.ModelAdmin):
+class AffiliateAdmin(AuditedAdmin):
     list_display = (
         "affiliation_number",
         "ppr",
@@ -48,15 +50,22 @@ class AffiliateAdmin(admin.ModelAdmin):
 
 
 @admin.register(CorrectionRequest)
-class CorrectionRequestAdmin(admin.ModelAdmin):
+class CorrectionRequestAdmin(AuditedAdmin):
     list_display = ("affiliate", "field", "proposed_value", "status", "requested_at", "decided_at")
     list_filter = ("status",)
-    raw_id_fields = ("affiliate", "requested_by", "decided_by", "on_behalf_of")
-    readonly_fields = ("document_sha256", "document_size")
+    # A request is decided only by the CMR's accept or refuse (affiliates.services), which applies
+    # the change to the registry and writes its trail; the admin reads it.
+    readonly_fields = [f.name for f in CorrectionRequest._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(FieldChange)
-class FieldChangeAdmin(admin.ModelAdmin):
+class FieldChangeAdmin(AuditedAdmin):
     list_display = ("affiliate", "field", "old_value", "new_value", "changed_at", "changed_by")
     raw_id_fields = ("affiliate", "changed_by", "correction")
 

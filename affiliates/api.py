@@ -53,6 +53,7 @@ class AffiliateViewSet(viewsets.ViewSet):
         if result.error:
             raise ValidationError({"q": [result.error]})
         page = result.page
+        services.record_search(request, request.query_params.get("q", ""), result)
         return Response(
             {
                 "count": page.paginator.count,
@@ -68,7 +69,7 @@ class AffiliateViewSet(viewsets.ViewSet):
     @extend_schema(responses=AffiliateDetailSerializer)
     def retrieve(self, request, pk=None):
         affiliate = selectors.get_affiliate(request.user, pk)
-        services.record_consultation(request.user, affiliate, channel="api", ip=client_ip(request))
+        services.record_consultation(request, affiliate)
         return Response(AffiliateDetailSerializer(affiliate).data)
 
     @extend_schema(
@@ -83,7 +84,7 @@ class AffiliateViewSet(viewsets.ViewSet):
             raise ValidationError({"on": [str(refusal)]}) from None
         invalidity = request.query_params.get("invalidity") in ("1", "true", "yes")
         affiliate = selectors.get_affiliate(request.user, pk)
-        services.record_consultation(request.user, affiliate, channel="api", ip=client_ip(request))
+        services.record_consultation(request, affiliate)
         payload = eligibility_payload(selectors.situation(affiliate, on=on, invalidity=invalidity))
         return Response({"affiliate": affiliate.pk, **payload})
 

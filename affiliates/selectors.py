@@ -326,3 +326,20 @@ def approaching_age_limit(user, *, on: date | None = None, months: int = 12) -> 
         .select_related("collectivity")
         .order_by("birth_date", "id")
     )
+
+
+# --- the privacy officer (law 09-08) ---
+
+def person_for_privacy_report(user, identifier) -> Affiliate | None:
+    """The affiliate a privacy officer asks about, by id or by an identifier (affiliation number, PPR,
+    CIN), in every collectivity: his report is about who saw this person. None if there is none."""
+    if not can(user, Capability.AUDIT_READS):
+        raise PermissionDenied(_("Your account may not read the audit trail."))
+    text = str(identifier or "").strip().upper()
+    if not text or len(text) > 40:
+        return None
+    people = Affiliate.objects.select_related("collectivity")
+    match = Q(affiliation_number=text) | Q(ppr=text) | Q(cin=text)
+    if text.isdigit() and len(text) <= 18:
+        match |= Q(pk=int(text))
+    return people.filter(match).order_by("pk").first()

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Collectivity
 from accounts.permissions import Capability, can
+from accounts.reads import record_read
 from accounts.selectors import signing_officers
 from accounts.services import record_audit
 from eretraite.files import written
@@ -527,14 +528,15 @@ def refuse_correction(user, pk, *, reason: str, ip=None) -> CorrectionRequest:
     return correction
 
 
-def record_consultation(user, affiliate, *, channel: str, ip=None):
-    """Law 09-08: every consultation of an affiliate is in the audit log (who, whom, when)."""
-    return record_audit(
-        "affiliate.consulted",
-        actor=user,
-        target=affiliate,
-        collectivity=affiliate.collectivity,
-        on_behalf_of=affiliate.collectivity if can(user, Capability.ACT_FOR_COMMUNE) else None,
-        data={"channel": channel},
-        ip=ip,
-    )
+def record_search(request, raw_query: str, result):
+    """Law 09-08: a search is in the audit log with what was asked and who was shown (this page)."""
+    shown = [getattr(row, "pk", None) or row["id"] for row in result.results]
+    return record_read(request, "affiliate.searched", affiliates=shown, data={
+        "q": str(raw_query)[:200], "page": result.page.number, "results": result.page.paginator.count,
+        "shown": len(shown)})
+
+
+def record_consultation(request, affiliate, *, data=None):
+    """Law 09-08: every consultation of an affiliate is in the audit log (who, whom, when, from where)."""
+    return record_read(request, "affiliate.consulted", target=affiliate, affiliates=[affiliate.pk],
+                       collectivity=affiliate.collectivity, data=data)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import Capability, can, requires
+from accounts.reads import record_read
 from eretraite.files import download
 from eretraite.network import client_ip
 from eretraite.uploads import refused_uploads
@@ -27,6 +28,8 @@ def search(request):
         if "q" in request.GET
         else None
     )
+    if result is not None and result.page is not None:
+        services.record_search(request, raw, result)
     return render(
         request,
         "affiliates/search.html",
@@ -46,7 +49,7 @@ def situation(request, pk):
     except rules.InvalidAssessmentDate as refusal:
         on, on_error = None, str(refusal)
     invalidity = request.GET.get("invalidity") == "1"
-    services.record_consultation(request.user, affiliate, channel="web", ip=client_ip(request))
+    services.record_consultation(request, affiliate)
     return render(
         request,
         "affiliates/situation.html",
@@ -128,6 +131,8 @@ def corrections(request):
 @login_required
 def correction(request, pk):
     item = selectors.get_correction(request.user, pk)
+    record_read(request, "correction.viewed", target=item, affiliates=[item.affiliate_id],
+                collectivity=item.affiliate.collectivity)
     is_cmr = can(request.user, Capability.ANSWER_CORRECTIONS)
     return render(
         request,
@@ -170,4 +175,6 @@ def correction_decide(request, pk):
 @login_required
 def correction_document(request, pk):
     item = selectors.get_correction(request.user, pk)
+    record_read(request, "correction.document_downloaded", target=item, affiliates=[item.affiliate_id],
+                collectivity=item.affiliate.collectivity, data={"file": item.document_name})
     return download(item.document, item.document_name)

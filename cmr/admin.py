@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.admin_audit import AuditedAdmin
+
 from . import services
 from .models import CmrEvent, Transmission
 
 
 @admin.register(CmrEvent)
-class CmrEventAdmin(admin.ModelAdmin):
+class CmrEventAdmin(AuditedAdmin):
     list_display = ("cmr_reference", "portal_dossier_id", "stage", "occurred_at", "applied_at")
     list_filter = ("stage",)
     search_fields = ("cmr_reference", "portal_dossier_id", "event_id")
@@ -21,7 +23,7 @@ class CmrEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Transmission)
-class TransmissionAdmin(admin.ModelAdmin):
+class TransmissionAdmin(AuditedAdmin):
     list_display = ("idempotency_key", "dossier", "round", "status", "attempts", "next_attempt_at",
                     "cmr_reference", "delivered_at", "short_error")
     list_filter = ("status", "round")

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from accounts.admin_audit import AuditedAdmin
+
 from .models import ChecklistItem, Dossier, DossierKind, Event
 
 
@@ -10,7 +12,7 @@ class ChecklistItemInline(admin.TabularInline):
 
 
 @admin.register(DossierKind)
-class DossierKindAdmin(admin.ModelAdmin):
+class DossierKindAdmin(AuditedAdmin):
     list_display = ("code", "label_fr", "label_ar", "order", "is_active")
     inlines = [ChecklistItemInline]
 
@@ -27,15 +29,18 @@ class EventInline(admin.TabularInline):
 
 
 @admin.register(Dossier)
-class DossierAdmin(admin.ModelAdmin):
+class DossierAdmin(AuditedAdmin):
     list_display = ("reference", "kind", "affiliate", "collectivity", "state", "state_changed_at", "cmr_reference")
     list_filter = ("state", "kind", "collectivity__region")
     search_fields = ("reference", "cmr_reference", "affiliate__cin", "affiliate__ppr", "affiliate__affiliation_number")
     list_select_related = ("kind", "affiliate", "collectivity")
-    raw_id_fields = ("affiliate", "collectivity", "parent", "created_by", "assigned_to", "submitted_by",
-                     "certified_by")
-    readonly_fields = ("state", "state_changed_at", "certified_at", "certified_by", "round", "cmr_reference")
+    # What the dossier is (its collectivity, affiliate, kind), who acted on it and its timeline are
+    # facts of the workflow: the admin shows them and changes none (dossiers.services acts).
+    readonly_fields = [f.name for f in Dossier._meta.fields]
     inlines = [EventInline]
 
     def has_add_permission(self, request):
         return False  # dossiers are opened from the portal, through the workflow
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a dossier is never deleted: it is withdrawn or rejected, and its trail kept

@@ -58,8 +58,8 @@ class DossierViewSet(viewsets.ViewSet):
     hides = True
     parser_classes = [JSONBodyParser, MultiPartParser, FormParser]
 
-    def _detail(self, request, pk, code=status.HTTP_200_OK):
-        dossier = selectors.get_dossier(request.user, pk)
+    def _detail(self, request, pk, code=status.HTTP_200_OK, dossier=None):
+        dossier = dossier or selectors.get_dossier(request.user, pk)
         dossier.checklist = selectors.checklist(dossier)
         dossier.timeline = list(dossier.events.all())
         return Response(DossierDetailSerializer(dossier).data, status=code)
@@ -71,12 +71,16 @@ class DossierViewSet(viewsets.ViewSet):
         qs = selectors.filtered_dossiers(request.user, state=request.query_params.get("status", ""),
                                          kind=request.query_params.get("kind", ""))
         page = Paginator(qs, PAGE_SIZE).get_page(request.query_params.get("page"))
+        services.record_list(request, page, {"status": request.query_params.get("status", ""),
+                                             "kind": request.query_params.get("kind", "")})
         return Response({"count": page.paginator.count, "page": page.number, "pages": page.paginator.num_pages,
                          "results": DossierSummarySerializer(page.object_list, many=True).data})
 
     @extend_schema(responses=DossierDetailSerializer)
     def retrieve(self, request, pk=None):
-        return self._detail(request, pk)
+        dossier = selectors.get_dossier(request.user, pk)
+        services.record_view(request, dossier)
+        return self._detail(request, pk, dossier=dossier)
 
     @extend_schema(request=OpenDossierSerializer, responses={201: DossierDetailSerializer, 400: Refusal})
     def create(self, request):

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AuditEvent
 from accounts.permissions import Capability, can
+from accounts.reads import record_read
 from accounts.selectors import signing_officers, visible_collectivities
 from accounts.services import audit_event, record_audit
 from affiliates import rules as law
@@ -162,6 +163,21 @@ def open_dossier(user, *, affiliate_id, kind_code, parent_id=None, on_behalf_of=
         raise DossierError(_("This affiliate already has an open dossier of this kind."),
                            code="not_allowed") from None
     return dossier
+
+
+# --- reads (law 09-08) -----------------------------------------------------------------------------
+
+def record_view(request, dossier, action="dossier.viewed", *, target=None, data=None):
+    """A dossier's page, or one of its files, was shown: whose data, to whom, from where."""
+    return record_read(request, action, target=target or dossier, affiliates=[dossier.affiliate_id],
+                       collectivity=dossier.collectivity, data={"dossier": dossier.pk, **(data or {})})
+
+
+def record_list(request, page, filters=None):
+    """A page of dossiers was listed: each person shown on it."""
+    return record_read(request, "dossier.listed", affiliates=[d.affiliate_id for d in page.object_list],
+                       data={"page": page.number, "results": page.paginator.count,
+                             "filters": {k: str(v) for k, v in (filters or {}).items() if v not in (None, "")}})
 
 
 # --- documents -------------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ def _list(request, template, *, queue=False):
     filters = form.cleaned_data if form.is_valid() else {}
     qs = selectors.filtered_dossiers(request.user, **{k: v for k, v in filters.items() if v not in (None, "")})
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    services.record_list(request, page, filters)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -79,6 +80,7 @@ def open_view(request, affiliate_id):
 @requires(Capability.SEE_DOSSIERS, hide=True)
 def detail(request, pk):
     dossier = selectors.get_dossier(request.user, pk)
+    services.record_view(request, dossier)
     user = request.user
     is_cmr = can(user, Capability.ACT_ON_STAGES)
     return render(request, "dossiers/detail.html", {
@@ -151,6 +153,8 @@ def _serve(field, filename):
 def document_file(request, pk, doc_pk):
     dossier = selectors.get_dossier(request.user, pk)
     document = get_object_or_404(Document, pk=doc_pk, dossier=dossier)
+    services.record_view(request, dossier, "document.downloaded", target=document,
+                         data={"file": document.original_name})
     return _serve(document.file, document.original_name)
 
 
@@ -160,6 +164,7 @@ def slip(request, pk, round):
     certification = get_object_or_404(Certification, dossier=dossier, round=round)
     if not certification.slip:
         raise Http404
+    services.record_view(request, dossier, "slip.downloaded", target=certification, data={"round": round})
     return _serve(certification.slip, f"bordereau-{dossier.short_reference}-{round}.pdf")
 
 

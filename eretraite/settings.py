@@ -170,6 +170,10 @@ STORAGES = {
 # UPLOAD_MAX_BYTES; a whole request over REQUEST_MAX_BYTES is refused before it is read.
 FILE_UPLOAD_HANDLERS = ["eretraite.uploads.LimitedUploadHandler"]
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
+# Every upload is scanned by clamd when this is set (unix:///run/clamav/clamd.ctl, tcp://host:3310);
+# a scanner that gives no verdict in CLAMAV_TIMEOUT seconds refuses the upload (eretraite.antivirus).
+CLAMAV_URL = env.str("CLAMAV_URL", default="")
+CLAMAV_TIMEOUT = env.float("CLAMAV_TIMEOUT", default=30)
 REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=110 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 0
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # form fields other than files

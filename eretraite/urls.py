@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("cmr/", include("cmr.urls")),
     path("affiliates/", include("affiliates.urls")),
+    path("privacy/", include("affiliates.privacy")),
     path("api/v1/", include("affiliates.api_urls")),
     path("api/v1/", include("dossiers.api_urls")),
     path("dossiers/", include("dossiers.urls")),

@@ -14,6 +14,8 @@ issues.
 
 from django.conf import settings
 
+from eretraite import antivirus
+
 from .rendering import IssuedDocument, Table, moment, render_pdf
 from .signing import (
     SigningError,
@@ -36,7 +38,15 @@ __all__ = [
 def check_officer_signature(data: bytes, officers) -> VerificationReport:
     """The verifier's report, with the signature matched against ``officers`` (dicts with ``cin``,
     ``full_name``, ``account_id``, ``on_behalf_of_id``): ``SIGNER_NOT_AUTHORISED``, naming who signed
-    and who was expected, when none of them signed; ``report.signer`` is the one who did."""
+    and who was expected, when none of them signed; ``report.signer`` is the one who did.
+    The file is first scanned for viruses (``eretraite.antivirus``, when configured): ``INFECTED``, or
+    ``SCANNER_UNAVAILABLE`` when the scanner gives no verdict (never let through unscanned)."""
+    try:
+        verdict = antivirus.scan(data)
+    except antivirus.ScannerUnavailable as exc:
+        return VerificationReport(Code.SCANNER_UNAVAILABLE, detail=str(exc)[:200])
+    if not verdict.clean:
+        return VerificationReport(Code.INFECTED, detail=verdict.threat)
     return verify_pdf(data, signers=[Signer(**officer) for officer in officers])
 
 

@@ -54,6 +54,8 @@ from pyhanko.sign.validation import (
 )
 from pyhanko.sign.validation.errors import NoDSSFoundError
 
+from eretraite import antivirus
+
 from . import changes as diff
 from . import overlay
 from .content import active_content
@@ -91,6 +93,8 @@ class Code(enum.StrEnum):
     WEAK_ALGORITHM = "WEAK_ALGORITHM"
     SIGNER_NOT_AUTHORISED = "SIGNER_NOT_AUTHORISED"
     ACTIVE_CONTENT = "ACTIVE_CONTENT"
+    INFECTED = "INFECTED"  # the virus scanner found something (eretraite.antivirus)
+    SCANNER_UNAVAILABLE = "SCANNER_UNAVAILABLE"  # no verdict from the scanner: refused, not let through
 
 
 # What the officer reads, per code: what is wrong and what to do.
@@ -145,6 +149,8 @@ MESSAGES = {
         "interactive form) that the platform does not accept. Print or export the document to PDF "
         "again without it, sign the new file and upload it."
     ),
+    Code.INFECTED: antivirus.INFECTED_MESSAGE,
+    Code.SCANNER_UNAVAILABLE: antivirus.UNAVAILABLE_MESSAGE,
 }
 
 # Sharper messages for some causes (``VerificationReport.reason``); %(...)s from ``params``.

@@ -22,6 +22,27 @@ def _services_required_under_ci():
 
 
 @pytest.fixture(scope="session")
+def clamd(tmp_path_factory):
+    """A real clamd (tests/clamav.py) for this test process; its CLAMAV_URL."""
+    from tests.clamav import start_clamd, stop
+
+    process, url = start_clamd(tmp_path_factory.mktemp("clamd"))
+    yield url
+    stop(process)
+
+
+@pytest.fixture(scope="session")
+def _scanner(request):
+    """Every upload of the suite is scanned as in production, wherever clamd is installed (CI installs
+    it; tests/eretraite/test_antivirus.py fails without it, the rest then runs unscanned)."""
+    import shutil
+
+    if shutil.which("clamd") or os.path.exists("/usr/sbin/clamd") or os.environ.get("CI", "").lower() == "true":
+        return request.getfixturevalue("clamd")
+    return ""
+
+
+@pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """The test database holds Morocco's real collectivities (1,590 councils), loaded once."""
     with django_db_blocker.unblock():
@@ -64,7 +85,8 @@ def _eager_celery():
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings, tmp_path):
+def _test_settings(settings, tmp_path, _scanner):
+    settings.CLAMAV_URL = _scanner
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {

@@ -141,8 +141,8 @@ def test_search_page_query_count_does_not_grow_with_rows(client, django_assert_n
         AffiliateFactory()
     client.force_login(manager)
     # session, user, the second factor's device (still there?), the user's collectivity (page header),
-    # the visible collectivities, the results
-    with django_assert_num_queries(6):
+    # the visible collectivities, the results, the law 09-08 trail (the event, the persons shown)
+    with django_assert_num_queries(8):
         response = client.get(reverse("affiliates:search"), {"q": "bennani fatima"})
     assert len(response.context["result"].results) == min(n, 25)
 

@@ -34,7 +34,8 @@ FIELDS = ["q", "page", "state", "kind", "status", "region", "province", "item", 
           "proposed_value", "next", "language", "member", "affiliate", "parent", "on", "collectivity", "items",
           "full_name", "cin", "email", "position", "phone_mobile", "password", "username", "decision",
           "can_consult_affiliates", "can_prepare_dossiers", "can_certify_dossiers", "new_password1", "new_password2",
-          "old_password", "code", "trust", "identifier", "name", "scope", "days"]
+          "old_password", "code", "trust", "identifier", "name", "scope", "days", "since", "until", "account",
+          "person", "action", "reads_only", "format"]
 PATH_VALUES = {"int": ["99999999999999999999"], "str": ["x" * 300]}
 NESTED = "[" * 20000 + "]" * 20000
 # Acts that take no input: posting to them is the act itself, whatever else is sent.
