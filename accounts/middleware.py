@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from eretraite.api import refusal
+
 from . import second_factor
 
 # Paths such a session may still reach.
@@ -24,8 +26,8 @@ class SecondFactorMiddleware:
         if (not request.path.startswith(OPEN_PATHS) and second_factor.pending(user)
                 and not second_factor.pass_by_trusted_browser(request)):
             if request.path.startswith("/api/"):
-                return JsonResponse({"detail": _("Pass the second factor first (log in again on the site).")},
-                                    status=403)
+                return JsonResponse(refusal("second_factor_required", [
+                    _("Pass the second factor first (log in again on the site).")]), status=403)
             step = "second_factor_verify" if second_factor.is_enrolled(user) else "second_factor_setup"
             target = reverse(step)
             if request.method == "GET":

@@ -92,8 +92,8 @@ def _start_of(day):
 # The actions that are reads (the rest of the trail is acts: the admin and the acts' own events).
 READ_ACTIONS = (
     "affiliate.searched", "affiliate.consulted", "affiliate.listed", "dossier.viewed", "dossier.listed",
-    "document.downloaded", "slip.downloaded", "correction.viewed", "correction.document_downloaded",
-    "admin.viewed", "audit.exported", "audit.viewed",
+    "document.downloaded", "slip.downloaded", "correction.viewed", "correction.listed",
+    "correction.document_downloaded", "admin.viewed", "admin.listed", "audit.exported", "audit.viewed",
 )
 
 

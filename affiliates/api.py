@@ -106,11 +106,14 @@ class CorrectionViewSet(viewsets.ViewSet):
 
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
+        services.record_corrections_listed(request, page, data={"status": wanted or ""})
         return paginator.get_paginated_response(CorrectionSerializer(page, many=True).data)
 
     @extend_schema(responses=CorrectionSerializer)
     def retrieve(self, request, pk=None):
-        return Response(CorrectionSerializer(selectors.get_correction(request.user, pk)).data)
+        item = selectors.get_correction(request.user, pk)
+        services.record_correction_viewed(request, item)
+        return Response(CorrectionSerializer(item).data)
 
     @extend_schema(request=CorrectionCreateSerializer, responses=CorrectionSerializer)
     def create(self, request):

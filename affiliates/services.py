@@ -536,6 +536,18 @@ def record_search(request, raw_query: str, result):
         "shown": len(shown)})
 
 
+def record_corrections_listed(request, items, *, data=None):
+    """Law 09-08: a page of correction requests names each affiliate it lists."""
+    items = list(items)
+    return record_read(request, "correction.listed", affiliates=[item.affiliate_id for item in items],
+                       data={"shown": len(items), **(data or {})})
+
+
+def record_correction_viewed(request, item):
+    return record_read(request, "correction.viewed", target=item, affiliates=[item.affiliate_id],
+                       collectivity=item.affiliate.collectivity)
+
+
 def record_consultation(request, affiliate, *, data=None):
     """Law 09-08: every consultation of an affiliate is in the audit log (who, whom, when, from where)."""
     return record_read(request, "affiliate.consulted", target=affiliate, affiliates=[affiliate.pk],

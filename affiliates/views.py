@@ -114,6 +114,8 @@ def corrections(request):
     page = Paginator(selectors.correction_queue(request.user, status=status or None), 25).get_page(
         request.GET.get("page")
     )
+    page.object_list = list(page.object_list)
+    services.record_corrections_listed(request, page.object_list, data={"status": status, "page": page.number})
     return render(
         request,
         "affiliates/corrections.html",
@@ -131,8 +133,7 @@ def corrections(request):
 @login_required
 def correction(request, pk):
     item = selectors.get_correction(request.user, pk)
-    record_read(request, "correction.viewed", target=item, affiliates=[item.affiliate_id],
-                collectivity=item.affiliate.collectivity)
+    services.record_correction_viewed(request, item)
     is_cmr = can(request.user, Capability.ANSWER_CORRECTIONS)
     return render(
         request,

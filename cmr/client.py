@@ -89,18 +89,27 @@ class CmrClient:
             read=read_timeout if read_timeout is not None else settings.CMR_READ_TIMEOUT,
         )
         headers = {"User-Agent": "e-retraite"}
+        # The portal authenticates to the back office: a bearer token, and/or a client certificate
+        # (mutual TLS) when CMR_CLIENT_CERT is set.
+        if settings.CMR_API_TOKEN:
+            headers["Authorization"] = f"Bearer {settings.CMR_API_TOKEN}"
+        tls = {}
+        if settings.CMR_CLIENT_CERT:
+            tls = {"cert_file": settings.CMR_CLIENT_CERT, "key_file": settings.CMR_CLIENT_KEY or None}
+        if settings.CMR_CA_BUNDLE:
+            tls["ca_certs"] = settings.CMR_CA_BUNDLE
         # The back office is reached directly, or through the proxy CMR_HTTP_PROXY names: not through
         # whatever HTTP(S)_PROXY the process happens to inherit.
         if settings.CMR_HTTP_PROXY:
-            self.http = urllib3.ProxyManager(settings.CMR_HTTP_PROXY, headers=headers, retries=False)
+            self.http = urllib3.ProxyManager(settings.CMR_HTTP_PROXY, headers=headers, retries=False, **tls)
         else:
-            self.http = urllib3.PoolManager(headers=headers, retries=False)
+            self.http = urllib3.PoolManager(headers=headers, retries=False, **tls)
 
     # --- transport -----------------------------------------------------------------------------
 
     def _request(self, method: str, path: str, *, fields=None, params=None, headers=None) -> _Answer:
         url = f"{self.base_url}{path}"
-        headers = dict(headers or {})
+        headers = {**self.http.headers, **(headers or {})}  # urllib3 sends the pool's only when given none
         body = None
         if fields is not None:
             body, headers["Content-Type"] = urllib3.encode_multipart_formdata(fields)

@@ -16,7 +16,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.permissions import Capability
 from accounts.selectors import on_behalf_of
-from eretraite.api import JSONBodyParser
+from eretraite.api import JSONBodyParser, refusal
 from eretraite.uploads import refused_uploads
 from signatures.services import MESSAGES, Code
 
@@ -33,12 +33,12 @@ from .services import DossierError
 
 PAGE_SIZE = 50
 
-Refusal = inline_serializer("DossierRefusal", {"code": drf.CharField(),
-                                               "reasons": drf.ListField(child=drf.CharField())})
+Refusal = inline_serializer("Refusal", {"code": drf.CharField(), "detail": drf.CharField(),
+                                       "reasons": drf.ListField(child=drf.CharField())})
 
 
 def _refusal(exc: DossierError):
-    return Response({"code": exc.code, "reasons": [str(r) for r in exc.reasons]}, status=status.HTTP_400_BAD_REQUEST)
+    return Response(refusal(exc.code, exc.reasons), status=status.HTTP_400_BAD_REQUEST)
 
 
 def _call(fn, *args, **kw):
@@ -99,8 +99,8 @@ class DossierViewSet(viewsets.ViewSet):
         request.data  # noqa: B018 - parse the body now: a file too large is dropped while it streams
         too_large = refused_uploads(request)
         if too_large:
-            return Response({"code": str(Code.TOO_LARGE), "reasons": [str(MESSAGES[Code.TOO_LARGE])],
-                             "files": too_large}, status=status.HTTP_400_BAD_REQUEST)
+            return Response({**refusal(Code.TOO_LARGE, [MESSAGES[Code.TOO_LARGE]]), "files": too_large},
+                            status=status.HTTP_400_BAD_REQUEST)
         body = DocumentUploadSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         d = body.validated_data
@@ -111,8 +111,8 @@ class DossierViewSet(viewsets.ViewSet):
             return refused
         document, report = result
         if document is None:
-            return Response({"code": str(report.code), "reasons": [str(report.message)],
-                             "report": report.as_dict()}, status=status.HTTP_400_BAD_REQUEST)
+            return Response({**refusal(report.code, [report.message]), "report": report.as_dict()},
+                            status=status.HTTP_400_BAD_REQUEST)
         return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ReasonSerializer, responses={200: DossierDetailSerializer, 400: Refusal})

@@ -3,6 +3,7 @@
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 
+from .api import refusal
 from .error_pages import bad_request
 
 
@@ -24,6 +25,6 @@ class NullCharacterMiddleware:
         if _has_nul(request.GET) or (form and _has_nul(request.POST)):
             message = _("A value sent holds a NUL character, which no field accepts. Correct it and try again.")
             if request.path.startswith("/api/"):
-                return JsonResponse({"detail": message}, status=400)
+                return JsonResponse(refusal("nul_character", [message]), status=400)
             return bad_request(request, message=message)
         return self.get_response(request)

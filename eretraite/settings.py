@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "django_htmx",
+    "csp",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "eretraite.uploads.RequestSizeLimitMiddleware",
@@ -221,6 +223,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["eretraite.api.JSONBodyParser", "rest_framework.parsers.FormParser",
                                "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every API error in one shape, in the caller's language (eretraite.api).
+    "EXCEPTION_HANDLER": "eretraite.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
 }
@@ -255,6 +259,25 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts only from this site, never inline (templates carry
+# none: tests/eretraite/test_csp.py); styles from this site (and the style attributes Bootstrap and
+# the admin write); nothing may frame the portal or receive its forms elsewhere.
+from csp.constants import NONE, SELF, UNSAFE_INLINE  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if PRODUCTION:
@@ -289,6 +312,12 @@ CMR_CALLBACK_SECRET = (
     else env.str("CMR_CALLBACK_SECRET", default="development-only-cmr-callback-secret")
 )
 CMR_CALLBACK_TOLERANCE_SECONDS = env.int("CMR_CALLBACK_TOLERANCE_SECONDS", default=300)
+# How the portal authenticates to the back office: a bearer token (the mock checks it: it runs with the
+# same value as CMR_MOCK_API_TOKEN), and/or mutual TLS with a client certificate and the CA to trust.
+CMR_API_TOKEN = env.str("CMR_API_TOKEN", default="" if PRODUCTION else "development-only-cmr-api-token")
+CMR_CLIENT_CERT = env.str("CMR_CLIENT_CERT", default="")
+CMR_CLIENT_KEY = env.str("CMR_CLIENT_KEY", default="")
+CMR_CA_BUNDLE = env.str("CMR_CA_BUNDLE", default="")
 CMR_CONNECT_TIMEOUT = env.float("CMR_CONNECT_TIMEOUT", default=3.0)
 # An outbound proxy to reach the back office, if the network needs one (environment proxies are ignored).
 CMR_HTTP_PROXY = env.str("CMR_HTTP_PROXY", default="")
@@ -359,3 +388,17 @@ CELERY_BEAT_SCHEDULE.update({
 # --- end of CMR outbox ----------------------------------------------------------------------------
 # --- CMR outbox: a dedicated queue for a test or a deployment sharing a Redis -----------------------
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default=CELERY_TASK_DEFAULT_QUEUE)
+
+# --- production refuses to start half-configured --------------------------------------------------
+if PRODUCTION:
+    from django.core.exceptions import ImproperlyConfigured
+
+    _missing = []
+    if len(CMR_CALLBACK_SECRET.encode()) < 32:
+        _missing.append("CMR_CALLBACK_SECRET must be at least 32 bytes (the HMAC key of the CMR's callbacks)")
+    if not SIGNATURES_SEAL_P12:
+        _missing.append("SIGNATURES_SEAL_P12 must name the platform's seal (PKCS#12): slips and receipts are sealed")
+    if CMR_API_TOKEN and len(CMR_API_TOKEN.encode()) < 32:
+        _missing.append("CMR_API_TOKEN, when set, must be at least 32 bytes")
+    if _missing:
+        raise ImproperlyConfigured("; ".join(_missing))

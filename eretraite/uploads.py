@@ -6,7 +6,7 @@ in front sets the same limit (see docker-compose.yml)."""
 
 from django.conf import settings
 from django.core.files.uploadhandler import SkipFile, TemporaryFileUploadHandler
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
 
@@ -42,5 +42,9 @@ class RequestSizeLimitMiddleware:
         if length > settings.REQUEST_MAX_BYTES:
             message = _("The files sent are too large together (at most %(mb)d MB at once). Send them in "
                         "several times.") % {"mb": settings.REQUEST_MAX_BYTES // (1024 * 1024)}
+            if request.path.startswith("/api/"):
+                from .api import refusal
+
+                return JsonResponse(refusal("request_too_large", [message]), status=413)
             return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
         return self.get_response(request)

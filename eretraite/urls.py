@@ -1,3 +1,4 @@
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.db import connection
 from django.http import JsonResponse
@@ -17,7 +18,11 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
+    # The API's reference page loads Redoc from its CDN: the only page whose policy allows it.
+    path("api/docs/", csp_update({"script-src": ["https://cdn.jsdelivr.net"], "worker-src": ["blob:"],
+                                  "style-src": ["https://fonts.googleapis.com"],
+                                  "font-src": ["https://fonts.gstatic.com"]})(
+        SpectacularRedocView.as_view(url_name="api-schema")), name="api-docs"),
     path("cmr/", include("cmr.urls")),
     path("affiliates/", include("affiliates.urls")),
     path("privacy/", include("affiliates.privacy")),

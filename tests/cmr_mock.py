@@ -64,11 +64,18 @@ def make_delivery(portal_dossier_id="D-1", *, documents=2, size=2048, kind="age_
     return manifest, files
 
 
-def post_delivery(base_url, key, manifest, files, timeout=10):
+def api_token() -> str:
+    """The bearer token the mock asks: the portal's own (settings.CMR_API_TOKEN), as in make run."""
+    from django.conf import settings
+
+    return settings.CMR_API_TOKEN
+
+
+def post_delivery(base_url, key, manifest, files, timeout=10, token=None):
     parts = [("manifest", (None, json.dumps(manifest), "application/json"))]
     parts += [("file", (name, content, "application/pdf")) for name, content in files]
-    return requests.post(f"{base_url}/dossiers", files=parts, headers={"Idempotency-Key": key},
-                         timeout=timeout)
+    return requests.post(f"{base_url}/dossiers", files=parts, timeout=timeout, headers={
+        "Idempotency-Key": key, "Authorization": f"Bearer {api_token() if token is None else token}"})
 
 
 # --- the mock process -----------------------------------------------------------------------------
@@ -87,6 +94,7 @@ class MockCmr:
         self.proc: subprocess.Popen | None = None
         self.lines: list[str] = []
         self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {api_token()}"
 
     @property
     def base_url(self) -> str:
@@ -101,7 +109,7 @@ class MockCmr:
         args = [
             sys.executable, "-m", "cmr.mock", "serve", "--host", "127.0.0.1",
             "--port", str(self.port), "--data-dir", str(self.data_dir),
-            "--admin-token", ADMIN_TOKEN, "--secret", self.secret,
+            "--admin-token", ADMIN_TOKEN, "--secret", self.secret, "--api-token", api_token(),
             "--callback-url", self.callback_url,
             "--callback-poll", "0.05", "--callback-backoff-base", "0.05",
             "--callback-backoff-cap", "0.4", "--callback-timeout", "3",

@@ -53,6 +53,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser,
     parser.add_argument("--secret", default=pick("CMR_CALLBACK_SECRET", "secret", ""),
                         help="HMAC secret shared with the portal (CMR_CALLBACK_SECRET)")
     parser.add_argument("--admin-token", default=pick("CMR_MOCK_ADMIN_TOKEN", "admin_token", ""))
+    parser.add_argument("--api-token", default=pick("CMR_MOCK_API_TOKEN", "api_token", ""),
+                        help="the bearer token the portal must send (its CMR_API_TOKEN); empty: none asked")
     parser.add_argument("--auto-advance", type=float,
                         default=float(pick("CMR_MOCK_AUTO_ADVANCE_SECONDS", "auto_advance", 0)),
                         help="demo timer: seconds between two stages (0: off)")
@@ -93,6 +95,7 @@ def serve_from_options(options: Mapping[str, Any]) -> None:
         callback_url=options["callback_url"],
         secret=options["secret"],
         admin_token=options["admin_token"],
+        api_token=options.get("api_token") or "",
         auto_advance_seconds=float(options["auto_advance"]),
         keep_files=not options["no_keep_files"],
         callback_timeout=float(options["callback_timeout"]),

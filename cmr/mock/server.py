@@ -55,6 +55,9 @@ class MockConfig:
     callback_url: str = ""
     secret: str = ""
     admin_token: str = ""
+    # When set, every business API call must carry "Authorization: Bearer <api_token>" (the portal's
+    # CMR_API_TOKEN), as the real back office authenticates the portal.
+    api_token: str = ""
     auto_advance_seconds: float = 0.0
     keep_files: bool = True
     callback_timeout: float = 5.0
@@ -209,6 +212,11 @@ class Handler(BaseHTTPRequestHandler):
         if admin and not self._admin_allowed():
             self._discard_body()
             return
+        if api and not self._caller_allowed():
+            self._discard_body()
+            store.bump("refused_unauthenticated")
+            return self._json(401, {"error": "unauthorized", "message": "the portal's bearer token is required"},
+                              {"WWW-Authenticate": "Bearer"})
         try:
             self.body = self._read_body()
         except MalformedRequest as exc:
@@ -291,6 +299,14 @@ class Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(payload, ensure_ascii=False).encode()
         self._send(status, data, "application/json; charset=utf-8", headers)
+
+    def _caller_allowed(self) -> bool:
+        token = self.app.config.api_token
+        if not token:
+            return True
+        auth = self.headers.get("Authorization", "")
+        given = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+        return bool(given) and hmac.compare_digest(given.encode(), token.encode())
 
     def _admin_allowed(self) -> bool:
         token = self.app.config.admin_token

@@ -209,3 +209,22 @@ def test_bad_filters_are_told_not_a_500(client, params):
     assert answer.status_code in (200, 400)
     if answer.status_code == 200:
         assert "invalid-feedback" in answer.content.decode()
+
+
+def test_correction_requests_read_are_recorded(client, officers, affiliate):  # noqa: F811
+    from affiliates.models import CorrectionRequest
+
+    _manager, agent = officers
+    item = CorrectionRequest.objects.create(affiliate=affiliate, field="step", current_value="5", proposed_value="6",
+                                            reason="r", requested_by=agent, document_size=1,
+                                            document_sha256="0" * 64)
+    cmr = CmrAgentFactory()
+    client.force_login(cmr)
+    client.get(reverse("affiliates:corrections"))
+    client.get(reverse("affiliates:correction", args=[item.pk]))
+    api = api_client_for(cmr, scope="read")
+    api.get("/api/v1/correction-requests/")
+    api.get(f"/api/v1/correction-requests/{item.pk}/")
+    assert [(e.data["channel"], persons(e)) for e in events("correction.listed")] == [
+        ("web", [affiliate.pk]), ("api", [affiliate.pk])]
+    assert [e.data["channel"] for e in events("correction.viewed")] == ["web", "api"]

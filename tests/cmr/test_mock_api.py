@@ -1,11 +1,13 @@
 """The mock back office, over HTTP, as a separate process with its own storage."""
 
+import contextlib
 import json
 import os
 import sqlite3
 import subprocess
 import sys
 
+import pytest
 import requests
 import yaml
 
@@ -89,10 +91,10 @@ def test_missing_and_unlisted_files_and_bad_manifests_are_refused_422(cmr_mock):
 
 def test_a_delivery_without_idempotency_key_or_not_multipart_is_refused(cmr_mock):
     manifest, files = make_delivery("D-4")
-    no_key = requests.post(f"{cmr_mock.base_url}/dossiers",
-                           files=[("manifest", (None, json.dumps(manifest)))], timeout=5)
-    as_json = requests.post(f"{cmr_mock.base_url}/dossiers", json=manifest,
-                            headers={"Idempotency-Key": "k"}, timeout=5)
+    no_key = cmr_mock.session.post(f"{cmr_mock.base_url}/dossiers",
+                                   files=[("manifest", (None, json.dumps(manifest)))], timeout=5)
+    as_json = cmr_mock.session.post(f"{cmr_mock.base_url}/dossiers", json=manifest,
+                                    headers={"Idempotency-Key": "k"}, timeout=5)
 
     assert no_key.status_code == 400
     assert no_key.json()["error"] == "idempotency_key_required"
@@ -298,3 +300,30 @@ def test_concurrent_deliveries_of_one_key_store_one_dossier(cmr_mock):
     assert (stats["dossiers_received"], stats["duplicate_deliveries"]) == (1, 15)
     assert len(list((cmr_mock.data_dir / "files").iterdir())) == 1
     assert list((cmr_mock.data_dir / "incoming").iterdir()) == []
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong-token", "Basic abc", "Bearer "])
+def test_the_mock_refuses_a_caller_without_the_portals_token(cmr_mock, authorization):
+    manifest, files = make_delivery("D-401")
+    parts = [("manifest", (None, json.dumps(manifest), "application/json"))]
+    parts += [("file", (name, content, "application/pdf")) for name, content in files]
+    headers = {"Idempotency-Key": "k-401"}
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    refused = requests.post(f"{cmr_mock.base_url}/dossiers", files=parts, headers=headers, timeout=5)
+    assert refused.status_code == 401 and refused.json()["error"] == "unauthorized"
+    assert refused.headers["WWW-Authenticate"] == "Bearer"
+    assert requests.get(f"{cmr_mock.base_url}/dossiers/X-1", headers=headers, timeout=5).status_code == 401
+    assert cmr_mock.stats()["dossiers_received"] == 0
+    assert post_delivery(cmr_mock.base_url, "k-401", manifest, files).status_code == 201  # with it
+
+
+def test_the_portals_client_sends_its_token(settings, callback_receiver):
+    from cmr.client import CmrClient
+
+    settings.CMR_API_TOKEN = "a-bearer-token-of-the-portal-0123456789"
+    client = CmrClient(base_url=callback_receiver.url)
+    with contextlib.suppress(Exception):  # only what was sent matters here
+        client._request("GET", "/dossiers", params={"portal_dossier_id": "D-1"})
+    [request] = callback_receiver.wait_for(1)
+    assert request.headers.get("Authorization") == "Bearer a-bearer-token-of-the-portal-0123456789"

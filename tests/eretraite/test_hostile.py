@@ -116,3 +116,34 @@ def test_404_and_403_pages_speak_the_readers_language_with_the_navigation(client
     assert title in text and 'data-status="404"' in text and reverse("home") in text
     forbidden = client.get(reverse("team"), HTTP_ACCEPT_LANGUAGE=language)
     assert forbidden.status_code == 403 and 'data-status="403"' in forbidden.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_api_errors_have_one_shape_in_the_callers_language(lang):
+    from rest_framework.test import APIClient
+
+    from tests.factories import ManagerFactory, api_client_for
+
+    anonymous = APIClient().get("/api/v1/affiliates/", {"q": "x"}, HTTP_ACCEPT_LANGUAGE=lang)
+    manager = ManagerFactory()
+    reader = api_client_for(manager, scope="read")
+    answers = {
+        "unauthenticated": anonymous,
+        "invalid": reader.get("/api/v1/affiliates/", {"q": "x" * 300}, HTTP_ACCEPT_LANGUAGE=lang),
+        "not_found": reader.get("/api/v1/dossiers/999999999/", HTTP_ACCEPT_LANGUAGE=lang),
+        "read_only": reader.post("/api/v1/dossiers/", {"affiliate": 1, "kind": "age_limit"}, format="json",
+                                 HTTP_ACCEPT_LANGUAGE=lang),
+        "nul": reader.get("/api/v1/affiliates/", {"q": "a\x00b"}, HTTP_ACCEPT_LANGUAGE=lang),
+        "refused": api_client_for(manager).post("/api/v1/dossiers/", {"affiliate": 999999, "kind": "age_limit"},
+                                                format="json", HTTP_ACCEPT_LANGUAGE=lang),
+    }
+    for name, answer in answers.items():
+        assert 400 <= answer.status_code < 500, name
+        body = answer.json()
+        assert {"code", "detail", "reasons"} <= set(body), (name, body)
+        assert body["detail"] == body["reasons"][0] and isinstance(body["code"], str), name
+    assert "q" in answers["invalid"].json()["fields"] and answers["invalid"].json()["q"]
+    if lang == "ar":  # every message of the answers in Arabic letters
+        for name, answer in answers.items():
+            assert any("\u0600" <= ch <= "\u06ff" for ch in answer.json()["detail"]), (name, answer.json())

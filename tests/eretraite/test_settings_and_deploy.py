@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from django.conf import settings
 
@@ -15,6 +16,8 @@ PRODUCTION_ENV = {
     "DJANGO_ALLOWED_HOSTS": "e-retraite.example.ma",
     "DATABASE_URL": "sqlite:////tmp/unused.sqlite3",
     "CMR_CALLBACK_SECRET": "a-long-shared-secret-for-callbacks-0123456789",
+    "SIGNATURES_SEAL_P12": "/run/secrets/seal.p12",
+    "CMR_API_TOKEN": "a-long-bearer-token-for-the-cmr-back-office-0123",
 }
 
 
@@ -34,6 +37,19 @@ def test_production_mode_refuses_to_start_without_its_secrets():
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "DJANGO_SECRET_KEY"}
     result = run_manage("check", env=env)
     assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("change, named", [
+    ({"CMR_CALLBACK_SECRET": "short-secret"}, "CMR_CALLBACK_SECRET"),
+    ({"CMR_CALLBACK_SECRET": "x" * 31}, "CMR_CALLBACK_SECRET"),
+    ({"SIGNATURES_SEAL_P12": ""}, "SIGNATURES_SEAL_P12"),
+    ({"CMR_API_TOKEN": "short"}, "CMR_API_TOKEN"),
+])
+def test_production_refuses_a_short_secret_or_no_seal(change, named):
+    env = {**PRODUCTION_ENV, **change}
+    env = {k: v for k, v in env.items() if v != ""}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0 and named in result.stderr, result.stderr[-500:]
 
 
 def test_production_cookies_are_secure():
@@ -73,6 +89,16 @@ def test_compose_file_describes_the_production_topology():
         assert env["DJANGO_ENV"] == "production"
         assert "DATABASE_URL" in env and "REDIS_URL" in env and "DJANGO_SECRET_KEY" in env
         assert "@db:5432/" in env["DATABASE_URL"] and env["REDIS_URL"].startswith("redis://redis:")
+    # Only the TLS proxy is published; the mock back office, the database, the portal itself are not.
+    assert [name for name, service in services.items() if service.get("ports")] == ["proxy"]
+    assert (ROOT / "deploy" / "Caddyfile").exists()
+    proxy_address = services["proxy"]["networks"]["default"]["ipv4_address"]
+    assert proxy_address in services["web"]["environment"]["TRUSTED_PROXIES"]
+    # The portal authenticates to the back office, and the mock checks the same token; every upload
+    # is scanned by the clamav service.
+    assert services["web"]["environment"]["CMR_API_TOKEN"].startswith("${CMR_API_TOKEN:?")
+    assert services["cmr-mock"]["environment"]["CMR_MOCK_API_TOKEN"].startswith("${CMR_API_TOKEN:?")
+    assert services["worker"]["environment"]["CLAMAV_URL"].endswith("tcp://clamav:3310}")
     # No secret is written in the file: each comes from the environment.
     assert "${DJANGO_SECRET_KEY:?" in (ROOT / "docker-compose.yml").read_text()
 

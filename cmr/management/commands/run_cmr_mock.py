@@ -1,7 +1,8 @@
 """``python manage.py run_cmr_mock --port 8001``: the mock CMR back office, defaults from settings.
 
 The mock is a separate process with its own storage; this command only passes it the portal's
-settings as defaults (callback URL, shared secret, data directory, admin token). The environment
+settings as defaults (callback URL, shared secret, data directory, admin token, the portal's
+bearer token). The environment
 and the flags win. Same options as ``python -m cmr.mock serve``.
 """
 
@@ -20,6 +21,7 @@ class Command(BaseCommand):
             "callback_url": settings.CMR_MOCK_CALLBACK_URL,
             "secret": settings.CMR_CALLBACK_SECRET,
             "admin_token": settings.CMR_MOCK_ADMIN_TOKEN,
+            "api_token": settings.CMR_API_TOKEN,
         })
 
     def handle(self, *args, **options):
