@@ -36,6 +36,9 @@ ACCOUNTS = {
     "provincial office": lambda: ProvincialOfficeFactory(),
     "CMR agent": lambda: CmrAgentFactory(),
     "DGCT administrator": lambda: DgctAdminFactory(),
+    "DGCT privacy officer": lambda: DgctAdminFactory(is_privacy_officer=True),
+    "CMR privacy officer": lambda: CmrAgentFactory(is_privacy_officer=True),
+    "manager marked privacy officer": lambda: ManagerFactory(is_privacy_officer=True),
 }
 
 
@@ -77,6 +80,7 @@ def _pages(dossier, document):
         C.MANAGE_TEAM: [(reverse("team"), 200, 403)],
         C.ACT_FOR_COMMUNE: [(reverse("act_for"), 200, 403)],
         C.ADMINISTER: [(reverse("admin:index"), 200, 302)],
+        C.AUDIT_READS: [(reverse("privacy:trail"), 200, 403), (reverse("privacy:export"), 200, 403)],
     }
 
 
