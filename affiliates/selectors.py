@@ -111,8 +111,15 @@ def _ranked_by_name(qs: QuerySet[Affiliate], query: Query, *, fuzzy: bool) -> Qu
     return qs.annotate(rank=TrigramSimilarity(column, query.value)).order_by("-rank", column, "id")
 
 
-_AFF_COLUMNS = [f for f in _LIST_FIELDS if "__" not in f] + ["collectivity_id"]
-_COLL_COLUMNS = ["id", "code", "name_fr", "name_ar", "kind"]
+def _in_model_order(model, names) -> list[str]:
+    """``names`` in the order of ``model``'s columns: ``Model.from_db`` reads a partial row in that
+    order, whatever order the names are given in (a row in another order puts values in the wrong
+    fields: the collectivity's id as the status, the Arabic name as the French one)."""
+    return [f.attname for f in model._meta.concrete_fields if f.attname in set(names)]
+
+
+_AFF_COLUMNS = _in_model_order(Affiliate, [f for f in _LIST_FIELDS if "__" not in f] + ["collectivity_id"])
+_COLL_COLUMNS = _in_model_order(Collectivity, ["id", "code", "name_fr", "name_ar", "kind"])
 
 
 def _by_identifier_pg(user, query: Query) -> list[Affiliate]:

@@ -160,3 +160,26 @@ def test_an_account_that_sees_nothing_finds_nothing(people):
     manager = ManagerFactory()
     manager.is_active = False  # visible_collectivities() is empty for a disabled account
     assert _by_identifier_pg(manager, parse_query("AB12345")) == []
+
+
+def test_every_lookup_path_returns_the_same_person_field_by_field():
+    """The exact lookup (raw SQL on PostgreSQL) and the name search (ORM) give identical fields: the
+    raw rows are read in the model's column order (they once put the collectivity's id in status and
+    rotated the employer's kind and names)."""
+    from affiliates import selectors
+    from affiliates.models import Affiliate
+    from affiliates.serializers import affiliate_summary
+    from tests.factories import api_client_for
+
+    manager = ManagerFactory()
+    person = AffiliateFactory(last_name_fr="Zemmouri", first_name_fr="Hind", status=Affiliate.Status.RETIRED)
+    truth = Affiliate.objects.select_related("collectivity").get(pk=person.pk)
+    expected = affiliate_summary(truth)
+    api = api_client_for(manager, scope="read")
+    for query in (truth.cin, truth.ppr, truth.affiliation_number, "Zemmouri Hind"):
+        (found,) = selectors.search_affiliates(manager, query).results
+        assert affiliate_summary(found) == expected, query
+        assert (found.status, found.collectivity.kind, found.collectivity.name_fr, found.collectivity.name_ar) == (
+            truth.status, truth.collectivity.kind, truth.collectivity.name_fr, truth.collectivity.name_ar), query
+        (row,) = api.get("/api/v1/affiliates/", {"q": query}).json()["results"]
+        assert row == expected, query
