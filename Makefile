@@ -37,6 +37,7 @@ run: install
 	  $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
+	scripts/system-packages
 	$(BIN)/ruff check .
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -58,6 +58,14 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
     readonly_fields = ("last_login", "date_joined", "created_by", "locked_for_inactivity_at", "reactivated_at")
     actions = ["send_activation_link", "reset_accounts", "unlock_accounts"]
 
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            user = self.get_object(request, id)
+            services.record_audit("account.password_set_by_admin", actor=request.user, target=user,
+                                  collectivity=user.collectivity, ip=client_ip(request))
+        return response
+
     @admin.action(description=gettext_lazy("Reset the password and the second factor (a link is e-mailed)"))
     def reset_accounts(self, request, queryset):
         for user in queryset.exclude(email="").exclude(pk=request.user.pk):
@@ -104,6 +112,9 @@ class AuditEventAdmin(ReadOnlyAdmin):
     search_fields = ("actor_repr", "target_repr", "target_id", "action")
     list_select_related = ("collectivity", "on_behalf_of")
     date_hierarchy = "at"
+
+    def get_queryset(self, request):  # the persons each event names: reading the trail is recorded too
+        return super().get_queryset(request).prefetch_related("subjects")
 
 
 @admin.register(ActivationLink)

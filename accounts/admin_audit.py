@@ -16,6 +16,8 @@ def affiliates_of(obj) -> list:
         return []
     if obj._meta.label_lower == "affiliates.affiliate":
         return [obj.pk]
+    if obj._meta.label_lower == "accounts.auditevent":  # the trail itself names persons
+        return [subject.affiliate_id for subject in obj.subjects.all()]
     affiliate_id = getattr(obj, "affiliate_id", None)
     return [affiliate_id] if affiliate_id else []
 

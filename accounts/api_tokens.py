@@ -94,7 +94,7 @@ def issue(user: User, *, name: str, scope: str = ApiToken.Scope.READ, collectivi
         token = ApiToken.objects.create(
             user=user, name=name, prefix=key[:12], key_hash=_hash(key), scope=scope, collectivity=collectivity,
             created_by=by or user, expires_at=timezone.now() + timedelta(days=days))
-        record_audit("api.token_created", actor=by, target=user, collectivity=user.collectivity, ip=ip, data={
+        record_audit("api.token_created", actor=by or user, target=user, collectivity=user.collectivity, ip=ip, data={
             "token": token.pk, "name": name, "scope": scope, "prefix": token.prefix,
             "collectivity": collectivity.code if collectivity else None, "expires_at": token.expires_at.isoformat()})
     return token, key

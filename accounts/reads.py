@@ -8,7 +8,7 @@ officer can list "who saw this person's record" (``reads_of``) as well as filter
 """
 
 import io
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -64,7 +64,7 @@ def trail(*, since=None, until=None, account: str = "", affiliate_id=None, actio
     events = AuditEvent.objects.select_related("actor", "collectivity", "on_behalf_of").order_by("-at", "-id")
     if since:
         events = events.filter(at__gte=_start_of(since))
-    if until:
+    if until and until < date.max:
         events = events.filter(at__lt=_start_of(until) + timedelta(days=1))
     if account:
         events = events.filter(Q(actor__username__icontains=account) | Q(actor__full_name__icontains=account)

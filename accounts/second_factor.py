@@ -222,11 +222,14 @@ def reset(user: User, *, by, ip=None) -> None:
 
 def reset_account(user: User, *, by, ip=None) -> None:
     """The account's manager (for a sub-account) or the DGCT resets it: its password stops working,
-    its second factor and trusted browsers are removed, every session ends, and a link to choose a
-    new password is e-mailed to it. For a forgotten password with a lost phone, or a doubt."""
+    its second factor, trusted browsers and API tokens are removed, every session ends, and a link to
+    choose a new password is e-mailed to it. For a forgotten password with a lost phone, or a doubt."""
     with transaction.atomic():
         user.set_unusable_password()
         user.save(update_fields=["password"])
         reset(user, by=by, ip=ip)
+        from .api_tokens import revoke_all
+
+        revoke_all(user, by=by, ip=ip)
         record_audit("account.reset", actor=by, target=user, collectivity=user.collectivity, ip=ip)
         issue_activation_link(user, by=by, purpose=ActivationLink.Purpose.RESET)

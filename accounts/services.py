@@ -1,6 +1,7 @@
 """Writes about accounts: one function per use case, each in its transaction with its audit event."""
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,6 +20,8 @@ from . import rules
 from .models import ActivationLink, AuditEvent, Collectivity, DesignationImport, User
 from .permissions import Capability, can
 from .selectors import get_subaccount
+
+logger = logging.getLogger(__name__)
 
 # --- audit -----------------------------------------------------------------------------------------
 
@@ -210,8 +213,8 @@ def lock_if_inactive(user: User, *, now=None) -> bool:
     if user.locked_for_inactivity_at:
         return True
     now = now or timezone.now()
-    if not user.is_active or last_activity(user) > inactive_since(now):
-        return False
+    if not user.is_active or not user.has_usable_password() or last_activity(user) > inactive_since(now):
+        return False  # a pending account (never activated) has nothing to lock: its manager resends its link
     with transaction.atomic():
         updated = User.objects.filter(pk=user.pk, is_active=True).update(is_active=False, locked_for_inactivity_at=now)
         if updated:
@@ -235,8 +238,15 @@ def lock_inactive_accounts(now=None) -> tuple[int, int]:
         if activity <= inactive_since(now):
             locked += lock_if_inactive(user, now=now)
         elif activity <= warn_before and not (user.inactivity_warned_at and user.inactivity_warned_at > activity):
+            if not user.has_usable_password():
+                continue
             if user.email:
-                _inactivity_warning(user, locks_on=activity + timedelta(days=settings.ACCOUNT_INACTIVITY_DAYS)).send()
+                try:
+                    _inactivity_warning(user, locks_on=activity + timedelta(days=settings.ACCOUNT_INACTIVITY_DAYS)
+                                        ).send()
+                except Exception:  # one refused address must not stop the warnings and locks of the others
+                    logger.exception("inactivity warning to account %s not sent", user.pk)
+                    continue
             User.objects.filter(pk=user.pk).update(inactivity_warned_at=now)
             record_audit("account.inactivity_warned", target=user, collectivity=user.collectivity)
             warned += 1

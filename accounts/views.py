@@ -17,6 +17,7 @@ from . import selectors, services
 from .forms import ActivationForm, CapabilitiesForm, SubaccountForm
 from .models import ActivationLink
 from .permissions import Capability, can, requires
+from .reads import record_read
 
 
 @login_required
@@ -29,6 +30,10 @@ def home(request):
         context["cmr_events"] = dossier_selectors.recent_cmr_events(request.user)
     if can(request.user, Capability.PREPARE_DOSSIERS) and can(request.user, Capability.CONSULT_AFFILIATES):
         context["approaching"] = dossier_selectors.approaching_without_dossier(request.user)
+    shown = [e.dossier.affiliate_id for e in context.get("cmr_events", [])] + [
+        a.pk for a in context.get("approaching", [])]
+    if shown:  # the home page names people too (law 09-08)
+        record_read(request, "affiliate.listed", affiliates=shown, data={"page": "home"})
     return render(request, "accounts/home.html", context)
 
 

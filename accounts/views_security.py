@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from eretraite.network import client_ip
@@ -79,6 +80,7 @@ def api_token_revoke(request, pk):
 
 
 @login_required
+@never_cache  # the page shows the secret; its answer, the recovery codes
 def second_factor_setup(request):
     """Enrol an application. A session that has not passed an enrolled second factor may not replace
     it (the password alone must never be enough to take over an account)."""
@@ -129,6 +131,7 @@ def second_factor_verify(request):
 
 @login_required
 @require_POST
+@never_cache
 def recovery_codes_renew(request):
     if not second_factor.passed(request.user):
         raise PermissionDenied

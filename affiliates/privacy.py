@@ -88,7 +88,7 @@ def _workbook(events, filename):
 def person_report(request, pk):
     from django.http import Http404
 
-    person = selectors.person_for_privacy_report(request.user, pk)
+    person = selectors.person_for_privacy_report(request.user, pk=pk)
     if person is None:
         raise Http404
     events = trail(affiliate_id=person.pk).exclude(action__in=("audit.viewed", "audit.exported"))

@@ -271,16 +271,15 @@ def situation(
 
 
 def corrections_for(user) -> QuerySet[CorrectionRequest]:
-    """The correction requests ``user`` may see: CMR agents all of them; collectivity accounts
-    those about affiliates of their visible collectivities; nobody else any."""
+    """The correction requests ``user`` may see: those about affiliates of his visible collectivities
+    (every one for the CMR, whose scope is national; one collectivity for an API token narrowed to
+    it), if he answers corrections or consults the registry; nobody else any."""
     qs = CorrectionRequest.objects.select_related(
         "affiliate", "affiliate__collectivity", "requested_by", "decided_by"
     )
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return qs.none()
-    if can(user, Capability.ANSWER_CORRECTIONS):
-        return qs
-    if not can_consult(user):
+    if not (can(user, Capability.ANSWER_CORRECTIONS) or can_consult(user)):
         return qs.none()
     return qs.filter(affiliate__collectivity__in=visible_collectivities(user))
 
@@ -337,16 +336,16 @@ def approaching_age_limit(user, *, on: date | None = None, months: int = 12) -> 
 
 # --- the privacy officer (law 09-08) ---
 
-def person_for_privacy_report(user, identifier) -> Affiliate | None:
-    """The affiliate a privacy officer asks about, by id or by an identifier (affiliation number, PPR,
-    CIN), in every collectivity: his report is about who saw this person. None if there is none."""
+def person_for_privacy_report(user, identifier=None, *, pk=None) -> Affiliate | None:
+    """The affiliate a privacy officer asks about, in every collectivity (his report is about who saw
+    this person): by an identifier typed in the filter (affiliation number, PPR or CIN), or by his id
+    (the report's address), never one for the other. None if there is none."""
     if not can(user, Capability.AUDIT_READS):
         raise PermissionDenied(_("Your account may not read the audit trail."))
+    people = Affiliate.objects.select_related("collectivity")
+    if pk is not None:
+        return people.filter(pk=pk).first()
     text = str(identifier or "").strip().upper()
     if not text or len(text) > 40:
         return None
-    people = Affiliate.objects.select_related("collectivity")
-    match = Q(affiliation_number=text) | Q(ppr=text) | Q(cin=text)
-    if text.isdigit() and len(text) <= 18:
-        match |= Q(pk=int(text))
-    return people.filter(match).order_by("pk").first()
+    return people.filter(Q(affiliation_number=text) | Q(ppr=text) | Q(cin=text)).order_by("pk").first()

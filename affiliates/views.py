@@ -74,6 +74,8 @@ def situation(request, pk):
 @requires(Capability.REQUEST_CORRECTIONS)
 def correction_new(request, pk):
     affiliate = selectors.get_affiliate_light(request.user, pk)
+    if request.method == "GET":
+        services.record_consultation(request, affiliate, data={"page": "correction_new"})
     form = CorrectionForm(
         request.POST or None, request.FILES or None, initial={"field": request.GET.get("field", "")}
     )

@@ -71,6 +71,7 @@ class DossierViewSet(viewsets.ViewSet):
         qs = selectors.filtered_dossiers(request.user, state=request.query_params.get("status", ""),
                                          kind=request.query_params.get("kind", ""))
         page = Paginator(qs, PAGE_SIZE).get_page(request.query_params.get("page"))
+        page.object_list = list(page.object_list)
         services.record_list(request, page, {"status": request.query_params.get("status", ""),
                                              "kind": request.query_params.get("kind", "")})
         return Response({"count": page.paginator.count, "page": page.number, "pages": page.paginator.num_pages,

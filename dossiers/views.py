@@ -41,6 +41,7 @@ def _list(request, template, *, queue=False):
     filters = form.cleaned_data if form.is_valid() else {}
     qs = selectors.filtered_dossiers(request.user, **{k: v for k, v in filters.items() if v not in (None, "")})
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)  # recorded as shown, read once
     services.record_list(request, page, filters)
     query = request.GET.copy()
     query.pop("page", None)

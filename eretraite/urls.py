@@ -37,6 +37,14 @@ handler403 = "eretraite.error_pages.permission_denied"
 handler404 = "eretraite.error_pages.page_not_found"
 handler500 = "eretraite.error_pages.server_error"
 
+# django-otp's own device admins would let a staff member give an account a second factor he knows:
+# devices are enrolled by their holder only, and reset by the "reset" action (accounts.admin).
+for _model in ("otp_totp.TOTPDevice", "otp_static.StaticDevice"):
+    from django.apps import apps as _apps
+
+    if admin.site.is_registered(_apps.get_model(_model)):
+        admin.site.unregister(_apps.get_model(_model))
+
 admin.site.site_header = "e-retraite — DGCT"
 admin.site.site_title = "e-retraite"
 

@@ -22,6 +22,18 @@ def _services_required_under_ci():
 
 
 @pytest.fixture(scope="session")
+def _nowhere():
+    """An address where nothing listens, for the back office of the tests that start none: never
+    make run's default (127.0.0.1:8001), where a developer's mock may be running."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
 def clamd(tmp_path_factory):
     """A real clamd (tests/clamav.py) for this test process; its CLAMAV_URL."""
     from tests.clamav import start_clamd, stop
@@ -85,8 +97,9 @@ def _eager_celery():
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings, tmp_path, _scanner):
+def _test_settings(settings, tmp_path, _scanner, _nowhere):
     settings.CLAMAV_URL = _scanner
+    settings.CMR_BASE_URL = _nowhere
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {

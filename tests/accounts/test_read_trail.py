@@ -228,3 +228,63 @@ def test_correction_requests_read_are_recorded(client, officers, affiliate):  # 
     assert [(e.data["channel"], persons(e)) for e in events("correction.listed")] == [
         ("web", [affiliate.pk]), ("api", [affiliate.pk])]
     assert [e.data["channel"] for e in events("correction.viewed")] == ["web", "api"]
+
+
+def test_a_token_narrowed_to_one_commune_reaches_no_other_communes_corrections(officers, affiliate):  # noqa: F811
+    from affiliates.models import CorrectionRequest
+
+    _manager, agent = officers
+    here = CorrectionRequest.objects.create(affiliate=affiliate, field="step", current_value="5", proposed_value="6",
+                                            reason="r", requested_by=agent, document_size=1, document_sha256="0" * 64)
+    elsewhere_person = AffiliateFactory(collectivity=other_commune())
+    there = CorrectionRequest.objects.create(affiliate=elsewhere_person, field="step", current_value="5",
+                                             proposed_value="6", reason="r", requested_by=agent, document_size=1,
+                                             document_sha256="0" * 64)
+    narrow = api_client_for(CmrAgentFactory(), collectivity=affiliate.collectivity)
+    listed = narrow.get("/api/v1/correction-requests/").json()["results"]
+    assert [item["id"] for item in listed] == [here.pk]
+    assert narrow.get(f"/api/v1/correction-requests/{there.pk}/").status_code == 404
+    assert narrow.post(f"/api/v1/correction-requests/{there.pk}/accept/").status_code == 404
+    there.refresh_from_db()
+    assert there.status == CorrectionRequest.Status.PENDING
+
+
+def test_a_reset_account_loses_its_api_tokens(client):
+    from accounts import api_tokens, second_factor
+
+    manager = ManagerFactory()
+    agent = AgentFactory(created_by=manager)
+    _token, key = api_tokens.issue(agent, name="x")
+    second_factor.reset_account(agent, by=manager)
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api.get("/api/v1/affiliates/", {"q": "AB12345"}).status_code == 401
+
+
+def test_the_privacy_report_is_by_id_only(client):
+    officer = DgctAdminFactory(is_privacy_officer=True)
+    first = AffiliateFactory()
+    client.force_login(officer)
+    assert client.get(reverse("privacy:person", args=[first.pk])).context["person"] == first
+    # the filter box reads identifiers, never an id: "1" is nobody's number
+    answer = client.get(reverse("privacy:trail"), {"person": str(first.pk)}, HTTP_ACCEPT_LANGUAGE="fr")
+    assert answer.context["person"] is None and "invalid-feedback" in answer.content.decode()
+    for hostile in ("²", "٣", "1" * 40):
+        assert client.get(reverse("privacy:trail"), {"person": hostile, "until": "9999-12-31"}).status_code == 200
+
+
+def test_the_home_page_names_people_and_is_recorded(client):
+    from datetime import date
+
+    from dossiers.selectors import approaching_without_dossier
+    from tests.affiliates.factories import with_career
+
+    agent = AgentFactory(can_consult_affiliates=True, can_prepare_dossiers=True)
+    near = with_career(AffiliateFactory(birth_date=date(1964, 6, 1)))
+    assert near in approaching_without_dossier(agent)  # the home page shows him
+    client.force_login(agent)
+    assert near.last_name_fr in client.get(reverse("home")).content.decode()
+    (listed,) = events("affiliate.listed")
+    assert persons(listed) == [near.pk] and listed.data["page"] == "home"
