@@ -19,6 +19,8 @@ def affiliates_of(obj) -> list:
     if obj._meta.label_lower == "accounts.auditevent":  # the trail itself names persons
         return [subject.affiliate_id for subject in obj.subjects.all()]
     affiliate_id = getattr(obj, "affiliate_id", None)
+    if affiliate_id is None and getattr(obj, "dossier_id", None):  # a document, an event, a transmission
+        affiliate_id = obj.dossier.affiliate_id
     return [affiliate_id] if affiliate_id else []
 
 

@@ -288,3 +288,17 @@ def test_the_home_page_names_people_and_is_recorded(client):
     assert near.last_name_fr in client.get(reverse("home")).content.decode()
     (listed,) = events("affiliate.listed")
     assert persons(listed) == [near.pk] and listed.data["page"] == "home"
+
+
+def test_an_admin_page_of_a_dossiers_part_names_the_dossiers_person(client, officers, affiliate):  # noqa: F811
+    from dossiers.models import Event
+
+    _manager, agent = officers
+    dossier = services.open_dossier(agent, affiliate_id=affiliate.pk, kind_code="age_limit")
+    event = Event.objects.filter(dossier=dossier).first()
+    from accounts.admin_audit import affiliates_of
+
+    assert affiliates_of(event) == [affiliate.pk] and affiliates_of(dossier) == [affiliate.pk]
+    client.force_login(DgctAdminFactory(is_superuser=True))
+    client.get(f"/admin/dossiers/dossier/{dossier.pk}/change/")
+    assert persons(events("admin.viewed")[0]) == [affiliate.pk]
