@@ -113,6 +113,40 @@ def _cell(value) -> str:
     return str(value).strip()
 
 
+# A workbook is a zip: before openpyxl reads anything, its members are checked against what a
+# designation table can need (a few sheets and parts, each of a few MB once unpacked). A "zip bomb"
+# (a small file that unpacks to gigabytes, or one cell of hundreds of MB) is refused from the
+# archive's own directory, without unpacking it.
+ARCHIVE_MAX_MEMBERS = 200
+ARCHIVE_MAX_MEMBER_BYTES = 50 * 1024 * 1024
+ARCHIVE_MAX_TOTAL_BYTES = 100 * 1024 * 1024
+ARCHIVE_MAX_RATIO = 100  # unpacked / packed, for a member over 1 MB unpacked
+# The template's columns, with room for a few more: a sheet claiming 16,384 columns is read this wide.
+READ_MAX_COLUMNS = len(COLUMNS) + 12
+
+
+def _check_archive(data: bytes, not_xlsx) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise SpreadsheetError([not_xlsx]) from None
+    if "xl/workbook.xml" not in {m.filename for m in members}:
+        raise SpreadsheetError([not_xlsx])
+    too_big = _("This workbook is abnormally large once unpacked (%(what)s). Save the designation table "
+                "alone in a new workbook (.xlsx) and upload that file.")
+    if len(members) > ARCHIVE_MAX_MEMBERS:
+        raise SpreadsheetError([too_big % {"what": _("%(n)d parts") % {"n": len(members)}}])
+    total = sum(m.file_size for m in members)
+    if total > ARCHIVE_MAX_TOTAL_BYTES:
+        raise SpreadsheetError([too_big % {"what": f"{total // (1024 * 1024)} MB"}])
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        bomb = member.file_size > 1024 * 1024 and ratio > ARCHIVE_MAX_RATIO
+        if member.file_size > ARCHIVE_MAX_MEMBER_BYTES or bomb:
+            raise SpreadsheetError([too_big % {"what": f"{member.filename}: {member.file_size // (1024 * 1024)} MB"}])
+
+
 def read_workbook(data: bytes) -> list[dict]:
     """Rows of the first sheet as ``{"line": n, field: text}``, or ``SpreadsheetError``."""
     if not data:
@@ -124,6 +158,7 @@ def read_workbook(data: bytes) -> list[dict]:
                  "“Excel Workbook (.xlsx)” and upload it again.")
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise SpreadsheetError([not_xlsx])
+    _check_archive(data, not_xlsx)
     try:
         verdict = antivirus.scan(data)
     except antivirus.ScannerUnavailable:
@@ -137,7 +172,8 @@ def read_workbook(data: bytes) -> list[dict]:
         sheet = ro.worksheets[0] if ro.worksheets else None
         count = 0
         if sheet is not None:
-            for values in sheet.iter_rows(values_only=True):
+            sheet.reset_dimensions()  # the size the sheet claims is not believed: its rows are read as they are
+            for values in sheet.iter_rows(max_col=READ_MAX_COLUMNS, values_only=True):
                 if any(v not in (None, "") for v in values):
                     count += 1
                     if count > limit + 1:

@@ -261,3 +261,60 @@ class TestAdminPages:
         client.force_login(ManagerFactory())
         response = client.get(reverse("admin:accounts_designation_upload"))
         assert response.status_code == 302  # the admin sends non-staff to its login page
+
+
+def _repacked(data: bytes, change) -> bytes:
+    """The workbook's zip with one member's text changed by ``change(name, text) -> text``."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename.endswith(".xml"):
+                content = change(item.filename, content.decode()).encode()
+            target.writestr(item.filename, content)
+    return out.getvalue()
+
+
+def _bomb(data: bytes) -> bytes:
+    """The workbook with one shared string of 300 MB (a few hundred KB packed)."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            target.writestr(item.filename, source.read(item.filename))
+        target.writestr("xl/media/padding.bin", b"a" * (300 * 1024 * 1024))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("hostile", ["claims every column and row", "unpacks to 300 MB", "not a workbook zip"])
+def test_hostile_workbooks_are_refused_quickly_with_a_message(hostile):
+    import re
+    import time
+    import zipfile
+
+    from accounts.designation import SpreadsheetError, read_workbook
+
+    data = workbook([officer(n) for n in range(1, 1501)] if hostile.startswith("claims") else [officer()])
+    if hostile == "claims every column and row":
+        data = _repacked(data, lambda name, text: re.sub(r'<dimension ref="[^"]+"', '<dimension ref="A1:XFD1048576"',
+                                                         text) if name.startswith("xl/worksheets/") else text)
+    elif hostile == "unpacks to 300 MB":
+        data = _bomb(data)
+        assert len(data) < 2 * 1024 * 1024
+    else:
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as archive:
+            archive.writestr("readme.txt", "hello")
+        data = out.getvalue()
+    started = time.monotonic()
+    if hostile == "claims every column and row":
+        rows = read_workbook(data)  # read as it really is: 1,500 officers, the template's columns
+        assert len(rows) == 1500
+    else:
+        with pytest.raises(SpreadsheetError) as refused, translation.override("fr"):
+            read_workbook(data)
+        assert refused.value.messages and str(refused.value.messages[0])
+    assert time.monotonic() - started < 2
