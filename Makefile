@@ -13,14 +13,9 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/eretraite_bench
 
 .PHONY: install run test lint bench messages clean
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v -e BuildBackendWarning -e 'WARNING: Location' -e '^ *$$' -e '!!' -e '\*\*\*' || true
-	$(BIN)/python -c "import django, pyhanko, celery" # fail here if the install did not complete
-	touch $@
+# scripts/install-venv holds a lock: `make run` and `make test` may start together on a fresh clone.
+$(VENV)/.installed: pyproject.toml
+	VENV=$(VENV) PYTHON=$(PYTHON) scripts/install-venv
 
 install: $(VENV)/.installed
 

@@ -10,7 +10,6 @@ and the capability table (``accounts.permissions.rule_of``) and the scoping sele
 (``PerTokenThrottle``, ``API_TOKEN_RATE``). Its use counts as the account's activity.
 """
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -28,17 +27,13 @@ from eretraite.network import client_ip
 
 from .models import ApiToken, Collectivity, User
 from .permissions import NOBODY, Scope, rule_of, scope_of
-from .services import record_audit
+from .services import record_audit, secret_hash
 
 KEY_PREFIX = "ert_"
 KEYWORDS = (b"token", b"bearer")
 NAME_MAX_LENGTH = 100
 # How often the last use is written (a busy application would otherwise write on every request).
 LAST_USE_PRECISION = timedelta(minutes=1)
-
-
-def _hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def may_have_tokens(user) -> bool:
@@ -92,7 +87,7 @@ def issue(user: User, *, name: str, scope: str = ApiToken.Scope.READ, collectivi
     key = KEY_PREFIX + secrets.token_urlsafe(30)
     with transaction.atomic():
         token = ApiToken.objects.create(
-            user=user, name=name, prefix=key[:12], key_hash=_hash(key), scope=scope, collectivity=collectivity,
+            user=user, name=name, prefix=key[:12], key_hash=secret_hash(key), scope=scope, collectivity=collectivity,
             created_by=by or user, expires_at=timezone.now() + timedelta(days=days))
         record_audit("api.token_created", actor=by or user, target=user, collectivity=user.collectivity, ip=ip, data={
             "token": token.pk, "name": name, "scope": scope, "prefix": token.prefix,
@@ -156,7 +151,7 @@ class ApiTokenAuthentication(BaseAuthentication):
             key = parts[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed(_("This API token is not valid.")) from None
-        token = _token_and_account(_hash(key))
+        token = _token_and_account(secret_hash(key))
         now = timezone.now()
         if token is None:
             raise exceptions.AuthenticationFailed(_("This API token is not valid."))

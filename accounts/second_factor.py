@@ -8,7 +8,6 @@ Every step is an audit event.
 """
 
 import base64
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -23,7 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import ActivationLink, TrustedBrowser, User
 from .permissions import needs_second_factor
-from .services import issue_activation_link, record_audit
+from .services import issue_activation_link, record_audit, secret_hash
 
 TRUST_COOKIE = "eretraite_trusted"
 RECOVERY_CODES = 10
@@ -167,16 +166,12 @@ def _recovery(token) -> str:
 
 # --- trusted browsers ------------------------------------------------------------------------------
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def trust_browser(request, response, *, ip=None) -> TrustedBrowser:
     """Trust this browser for SECOND_FACTOR_TRUST_DAYS: a cookie with a random token."""
     token = secrets.token_urlsafe(32)
     days = settings.SECOND_FACTOR_TRUST_DAYS
     browser = TrustedBrowser.objects.create(
-        user=request.user, token_hash=_hash(token), label=request.headers.get("User-Agent", "")[:200],
+        user=request.user, token_hash=secret_hash(token), label=request.headers.get("User-Agent", "")[:200],
         expires_at=timezone.now() + timedelta(days=days))
     response.set_cookie(TRUST_COOKIE, f"{request.user.pk}:{token}", max_age=days * 86400, httponly=True,
                         secure=request.is_secure() or settings.SESSION_COOKIE_SECURE, samesite="Lax")
@@ -192,7 +187,8 @@ def pass_by_trusted_browser(request) -> bool:
     if not token or user_id != str(request.user.pk):
         return False
     now = timezone.now()
-    browser = TrustedBrowser.objects.filter(user=request.user, token_hash=_hash(token), expires_at__gt=now).first()
+    browser = (TrustedBrowser.objects.filter(user=request.user, token_hash=secret_hash(token), expires_at__gt=now)
+               .first())
     device = TOTPDevice.objects.devices_for_user(request.user, confirmed=True).first()
     if browser is None or device is None:
         return False

@@ -60,8 +60,10 @@ class ActivationError(Exception):
         self.message = message
 
 
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def secret_hash(secret: str) -> str:
+    """What is stored of a secret handed out once (a link's token, a trusted browser's cookie, an API
+    key): its SHA-256, never the secret."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def _link_hours(purpose) -> int:
@@ -77,7 +79,7 @@ def _new_activation_link(user: User, *, by=None, now=None, purpose=ActivationLin
     link = ActivationLink(
         user=user,
         purpose=purpose,
-        token_hash=_hash_token(token),
+        token_hash=secret_hash(token),
         created_at=now,
         expires_at=now + timedelta(hours=_link_hours(purpose)),
         created_by=by if getattr(by, "pk", None) else None,
@@ -129,7 +131,7 @@ def _send_activation_emails(pairs, purpose=ActivationLink.Purpose.ACTIVATION) ->
 
 def check_activation_token(token: str) -> ActivationLink:
     """The link behind ``token``, or ``ActivationError`` saying why it cannot be used."""
-    link = ActivationLink.objects.select_related("user").filter(token_hash=_hash_token(token or "")).first()
+    link = ActivationLink.objects.select_related("user").filter(token_hash=secret_hash(token or "")).first()
     if link is None:
         raise ActivationError("unknown", _("This link is not valid. Check that you copied the whole address "
                                            "from the e-mail."))

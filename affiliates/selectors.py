@@ -342,7 +342,7 @@ def person_for_privacy_report(user, identifier=None, *, pk=None) -> Affiliate | 
     (the report's address), never one for the other. None if there is none."""
     if not can(user, Capability.AUDIT_READS):
         raise PermissionDenied(_("Your account may not read the audit trail."))
-    people = Affiliate.objects.select_related("collectivity")
+    people = affiliates_for(user).select_related("collectivity")  # a privacy officer's scope is national
     if pk is not None:
         return people.filter(pk=pk).first()
     text = str(identifier or "").strip().upper()

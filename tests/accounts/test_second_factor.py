@@ -13,6 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import second_factor
 from accounts.models import AuditEvent, TrustedBrowser
+from accounts.services import secret_hash
 from tests.factories import (
     PASSWORD,
     AgentFactory,
@@ -174,7 +175,7 @@ def test_a_trusted_browser_is_not_asked_again_until_revoked_or_expired(client):
     assert not TrustedBrowser.objects.filter(pk=browser.pk).exists()
     assert again(manager) == 302
     # expired: asked again
-    TrustedBrowser.objects.create(user=manager, token_hash=second_factor._hash("t"), expires_at=timezone.now())
+    TrustedBrowser.objects.create(user=manager, token_hash=secret_hash("t"), expires_at=timezone.now())
     client.cookies[second_factor.TRUST_COOKIE] = f"{manager.pk}:t"
     assert client.get(reverse("home")).status_code == 302
 
