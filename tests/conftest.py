@@ -100,6 +100,9 @@ def _eager_celery():
 def _test_settings(settings, tmp_path, _scanner, _nowhere):
     settings.CLAMAV_URL = _scanner
     settings.CMR_BASE_URL = _nowhere
+    # Nothing is trusted unless a test says so (tests.pki.pki_settings): never the demo PKI that a
+    # `make run` in the same checkout writes to var/test-pki (its CA bears the test CA's very name).
+    settings.SIGNATURES_TRUST_ROOTS, settings.SIGNATURES_INTERMEDIATES, settings.SIGNATURES_CRLS = [], [], []
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {
