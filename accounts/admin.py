@@ -2,20 +2,24 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import OuterRef, Subquery
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from eretraite.i18n import Deferred
 from eretraite.network import client_ip
 
-from . import api_tokens, designation, second_factor, services
+from . import api_tokens, designation, mail, second_factor, services
 from .admin_audit import AuditedAdmin
 from .forms import DesignationUploadForm
-from .models import ActivationLink, ApiToken, AuditEvent, Collectivity, DesignationImport, User
+from .models import ActivationLink, ApiToken, AuditEvent, Collectivity, DesignationImport, LinkEmail, User
 from .permissions import Capability, can
 
 
@@ -34,8 +38,10 @@ class CollectivityAdmin(AuditedAdmin):
 
 @admin.register(User)
 class UserAdmin(AuditedAdmin, BaseUserAdmin):
-    list_display = ("username", "full_name", "role", "collectivity", "email", "is_active", "last_login")
-    list_filter = ("role", "is_active", "is_staff", "collectivity__kind", "collectivity__region")
+    list_display = ("username", "full_name", "role", "collectivity", "email", "is_active", "last_login",
+                    "link_email")
+    list_filter = ("role", "is_active", "is_staff", "link_emails__status", "collectivity__kind",
+                   "collectivity__region")
     search_fields = ("username", "full_name", "cin", "ppr", "email", "collectivity__name_fr",
                      "collectivity__name_ar", "collectivity__code")
     list_select_related = ("collectivity",)
@@ -49,14 +55,34 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
                                            "can_prepare_dossiers", "can_certify_dossiers", "is_privacy_officer",
                                            "created_by")}),
         (gettext_lazy("Access"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "last_login",
-                                             "date_joined", "locked_for_inactivity_at", "reactivated_at")}),
+                                             "date_joined", "locked_for_inactivity_at", "reactivated_at",
+                                             "link_emails_sent")}),
     )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "role", "collectivity", "full_name", "cin", "email",
                                                  "password1", "password2")}),
     )
-    readonly_fields = ("last_login", "date_joined", "created_by", "locked_for_inactivity_at", "reactivated_at")
+    readonly_fields = ("last_login", "date_joined", "created_by", "locked_for_inactivity_at", "reactivated_at",
+                       "link_emails_sent")
     actions = ["send_activation_link", "reset_accounts", "unlock_accounts"]
+
+    def get_queryset(self, request):
+        latest = LinkEmail.objects.filter(user=OuterRef("pk")).order_by("-created_at", "-pk").values("status")[:1]
+        return super().get_queryset(request).annotate(link_email_status=Subquery(latest))
+
+    @admin.display(description=gettext_lazy("link e-mails"))
+    def link_emails_sent(self, obj):
+        emails = list(obj.link_emails.order_by("-created_at", "-pk")[:5]) if obj.pk else []
+        if not emails:
+            return "—"
+        return format_html_join(mark_safe("<br>"), "{}: {}", (
+            (e.get_purpose_display(), email_status_text(e)) for e in emails))
+
+    @admin.display(description=gettext_lazy("link e-mail"), ordering="link_email_status")
+    def link_email(self, obj):
+        """The state of the account's latest activation or reset e-mail (delivered, waiting, failed)."""
+        status = getattr(obj, "link_email_status", None)
+        return LinkEmail.Status(status).label if status else "—"
 
     def user_change_password(self, request, id, form_url=""):
         response = super().user_change_password(request, id, form_url)
@@ -124,6 +150,41 @@ class ActivationLinkAdmin(ReadOnlyAdmin):
     exclude = ("token_hash",)
 
 
+def email_status_text(email: LinkEmail) -> str:
+    """“delivered to the mail server on …”, “waiting to be sent”, “failed (3 attempts): … — next try …”."""
+    when = timezone.localtime(email.delivered_at or email.last_attempt_at or email.created_at)
+    if email.status == LinkEmail.Status.DELIVERED:
+        return _("delivered to the mail server on %(when)s") % {"when": when.strftime("%Y-%m-%d %H:%M")}
+    if email.status == LinkEmail.Status.QUEUED:
+        return _("waiting to be sent")
+    if email.next_attempt_at:
+        return _("failed (%(n)d attempts): %(error)s — next try at %(next)s") % {
+            "n": email.attempts, "error": email.last_error[:120],
+            "next": timezone.localtime(email.next_attempt_at).strftime("%Y-%m-%d %H:%M")}
+    return _("failed (%(n)d attempts): %(error)s — given up; send it again") % {
+        "n": email.attempts, "error": email.last_error[:120]}
+
+
+@admin.register(LinkEmail)
+class LinkEmailAdmin(ReadOnlyAdmin):
+    """Every activation and reset e-mail, with whether it reached the mail server; failed ones are sent
+    again from here (or from their import's page)."""
+
+    list_display = ("user", "purpose", "status", "attempts", "created_at", "delivered_at", "next_attempt_at",
+                    "last_error", "designation")
+    list_filter = ("status", "purpose")
+    search_fields = ("user__username", "user__full_name", "user__email", "user__cin")
+    list_select_related = ("user", "designation")
+    exclude = ()
+    actions = ["send_again"]
+
+    @admin.action(description=gettext_lazy("Send the failed e-mails again now"))
+    def send_again(self, request, queryset):
+        count = mail.retry(queryset.filter(status=LinkEmail.Status.FAILED), by=request.user)
+        services.record_audit("link_emails.retried", actor=request.user, data={"count": count})
+        self.message_user(request, _("E-mails to be sent again: %(n)d.") % {"n": count}, messages.SUCCESS)
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(ReadOnlyAdmin):
     """The DGCT sees every API token (never its key) and may revoke them."""
@@ -156,7 +217,7 @@ class DesignationImportAdmin(ReadOnlyAdmin):
     def summary_text(self, obj):
         s = obj.summary or {}
         if not s:
-            return "; ".join(obj.file_errors)[:120]
+            return "; ".join(str(Deferred.from_json(e)) for e in obj.file_errors)[:120]
         return _("%(rows)s rows: %(create)s new, %(update)s updated, %(unchanged)s unchanged, %(error)s in error") % {
             k: s.get(k, 0) for k in ("rows", "create", "update", "unchanged", "error")}
 
@@ -192,8 +253,16 @@ class DesignationImportAdmin(ReadOnlyAdmin):
         return TemplateResponse(request, "admin/accounts/designationimport/upload.html", context)
 
     def preview_view(self, request, pk):
+        """The import's page: before confirmation, every row checked against the database as it is now;
+        after, every row's outcome as applied, with each new officer's activation e-mail."""
         self._require(request)
         record = get_object_or_404(DesignationImport, pk=pk)
+        if request.method == "POST" and request.POST.get("action") == "retry":
+            failed = LinkEmail.objects.filter(designation=record, status=LinkEmail.Status.FAILED)
+            count = mail.retry(failed, by=request.user)
+            services.record_audit("link_emails.retried", actor=request.user, target=record, data={"count": count})
+            self.message_user(request, _("E-mails to be sent again: %(n)d.") % {"n": count}, messages.SUCCESS)
+            return redirect("admin:accounts_designation_preview", record.pk)
         if request.method == "POST" and record.status == DesignationImport.Status.PREVIEWED:
             try:
                 summary, _rows = services.apply_designation(record, by=request.user)
@@ -201,15 +270,30 @@ class DesignationImportAdmin(ReadOnlyAdmin):
                 self.message_user(request, " ".join(exc.messages), messages.ERROR)
             else:
                 self.message_user(request, _(
-                    "Import done: %(create)s officers created (activation e-mails sent), %(update)s updated, "
-                    "%(unchanged)s unchanged, %(error)s rows skipped for errors.") % summary, messages.SUCCESS)
+                    "Import done: %(create)s officers created (their activation e-mails are being sent), "
+                    "%(update)s updated, %(unchanged)s unchanged, %(error)s rows skipped for errors.") % summary,
+                    messages.SUCCESS)
             return redirect("admin:accounts_designation_preview", record.pk)
-        rows = designation.check_rows(record.rows) if record.status == DesignationImport.Status.PREVIEWED else []
+        if record.status == DesignationImport.Status.PREVIEWED:
+            rows = designation.check_rows(record.rows)
+            outcomes = [designation.Outcome.of(row) for row in rows]
+            summary = designation.summarise(rows)
+        else:
+            outcomes = [designation.Outcome.from_json(o) for o in record.outcomes]
+            summary = record.summary
+        emails = {}
+        if record.status == DesignationImport.Status.APPLIED:
+            emails = {e.user_id: e for e in LinkEmail.objects.filter(designation=record)}
+            for outcome in outcomes:
+                email = emails.get(outcome.user_id) if outcome.action == "create" else None
+                outcome.email_status = email_status_text(email) if email else ""
+                outcome.email_failed = email is not None and email.status == LinkEmail.Status.FAILED
+        counts = {status: sum(1 for e in emails.values() if e.status == status) for status in LinkEmail.Status.values}
         context = {
-            **self.admin_site.each_context(request), "opts": self.model._meta, "record": record, "rows": rows,
-            "summary": designation.summarise(rows) if rows else record.summary,
+            **self.admin_site.each_context(request), "opts": self.model._meta, "record": record,
+            "outcomes": outcomes, "summary": summary, "emails": counts,
+            "file_errors": [Deferred.from_json(e) for e in record.file_errors],
             "title": _("Designation import: %(file)s") % {"file": record.filename},
-            "columns": [designation.header_label(c) for c in designation.REQUIRED],
         }
         return TemplateResponse(request, "admin/accounts/designationimport/preview.html", context)
 

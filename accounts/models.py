@@ -298,9 +298,11 @@ class DesignationImport(models.Model):
     filename = models.CharField(_("file"), max_length=255)
     sha256 = models.CharField(max_length=64)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PREVIEWED)
-    file_errors = models.JSONField(default=list, blank=True)
-    rows = models.JSONField(default=list, blank=True)
+    file_errors = models.JSONField(default=list, blank=True)  # Deferred messages (eretraite.i18n) as JSON
+    rows = models.JSONField(default=list, blank=True)  # the cells read, with each row's defects
     summary = models.JSONField(default=dict, blank=True)
+    # Every row's outcome, as checked at the preview and then as applied: kept after confirmation.
+    outcomes = models.JSONField(default=list, blank=True)
     applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
 
     class Meta:
@@ -310,3 +312,49 @@ class DesignationImport(models.Model):
 
     def __str__(self):
         return f"{self.filename} ({self.uploaded_at:%Y-%m-%d %H:%M})"
+
+
+class LinkEmail(models.Model):
+    """An e-mail carrying a one-time link (activation, password reset), written in the transaction that
+    needs it and sent by the worker (``accounts.mail``): a mail server down when 1,500 officers are
+    imported loses nothing, and whether each link went out is known.
+
+    The link itself is made when the e-mail is sent (only its hash is stored, the token travels once),
+    so a retry sends a fresh link and the earlier unsent one never existed.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("waiting to be sent")
+        DELIVERED = "delivered", _("delivered to the mail server")
+        FAILED = "failed", _("failed")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="link_emails", verbose_name=_("account"))
+    purpose = models.CharField(_("purpose"), max_length=16, choices=ActivationLink.Purpose.choices,
+                               default=ActivationLink.Purpose.ACTIVATION)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    created_at = models.DateTimeField(_("queued at"), default=timezone.now)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("queued by"))
+    designation = models.ForeignKey(DesignationImport, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="emails", verbose_name=_("designation import"))
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    link = models.OneToOneField(ActivationLink, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="email", verbose_name=_("link sent"))
+
+    class Meta:
+        verbose_name = _("link e-mail")
+        verbose_name_plural = _("link e-mails")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="link_email_due")]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} → {self.user}"
+
+    @property
+    def gave_up(self) -> bool:
+        """Failed and not retried any more: the DGCT (or the account's manager) sends it again."""
+        return self.status == self.Status.FAILED and self.next_attempt_at is None

@@ -9,13 +9,22 @@ import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop as _
+
+from eretraite.i18n import Deferred
 
 
 class InvalidValue(ValueError):
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+    """A value refused, with its message kept deferred (``eretraite.i18n.Deferred``): ``message`` is it
+    in the active language, ``deferred`` the same to store and show later in the reader's."""
+
+    def __init__(self, msgid, params=None):
+        self.deferred = Deferred(msgid, params)
+        super().__init__(str(self.deferred))
+
+    @property
+    def message(self) -> str:
+        return str(self.deferred)
 
 
 _SPACES = re.compile(r"[\s\u00a0\u200f\u200e._/-]+")
@@ -45,8 +54,8 @@ def clean_cin(value) -> str:
         raise InvalidValue(_("The CIN is missing."))
     if not _CIN.match(cin):
         raise InvalidValue(
-            _("“%(value)s” is not a CIN: one or two letters followed by up to six digits, e.g. AB123456.")
-            % {"value": _text(value)}
+            _("“%(value)s” is not a CIN: one or two letters followed by up to six digits, e.g. AB123456."),
+            {"value": _text(value)},
         )
     return cin
 
@@ -56,9 +65,7 @@ def clean_ppr(value) -> str:
     if not ppr:
         raise InvalidValue(_("The payroll number (PPR) is missing."))
     if not _PPR.match(ppr):
-        raise InvalidValue(
-            _("“%(value)s” is not a payroll number (PPR): 5 to 10 digits.") % {"value": _text(value)}
-        )
+        raise InvalidValue(_("“%(value)s” is not a payroll number (PPR): 5 to 10 digits."), {"value": _text(value)})
     return ppr
 
 
@@ -87,7 +94,7 @@ def clean_phone(value, *, mobile: bool, required: bool = True) -> str:
             msg = _("“%(value)s” is not a Moroccan mobile number: 06 or 07 followed by 8 digits.")
         else:
             msg = _("“%(value)s” is not a Moroccan phone number: 10 digits starting with 05, 06, 07 or 08.")
-        raise InvalidValue(msg % {"value": raw})
+        raise InvalidValue(msg, {"value": raw})
     return phone
 
 
@@ -98,7 +105,7 @@ def clean_email(value) -> str:
     try:
         validate_email(email)
     except ValidationError:
-        raise InvalidValue(_("“%(value)s” is not a valid e-mail address.") % {"value": _text(value)}) from None
+        raise InvalidValue(_("“%(value)s” is not a valid e-mail address."), {"value": _text(value)}) from None
     return email
 
 
@@ -107,7 +114,7 @@ def clean_name(value, *, max_length: int = 150) -> str:
     if not name:
         raise InvalidValue(_("The full name is missing."))
     if len(name) > max_length:
-        raise InvalidValue(_("The full name is longer than %(max)d characters.") % {"max": max_length})
+        raise InvalidValue(_("The full name is longer than %(max)d characters."), {"max": max_length})
     return name
 
 

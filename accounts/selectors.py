@@ -9,7 +9,7 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from .models import AuditEvent, Collectivity, User
+from .models import AuditEvent, Collectivity, LinkEmail, User
 from .permissions import Capability, Scope, can, scope_of, signing_roles
 
 
@@ -117,3 +117,11 @@ def collectivity_by_code(code: str) -> Collectivity | None:
 
 def audit_events_for(target_type: str, target_id) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(target_type=target_type, target_id=str(target_id)).select_related("actor")
+
+
+def latest_link_emails(users) -> dict[int, LinkEmail]:
+    """The latest activation or reset e-mail of each of ``users`` (by user id), in one query."""
+    latest = {}
+    for email in LinkEmail.objects.filter(user__in=list(users)).order_by("user_id", "-created_at", "-pk"):
+        latest.setdefault(email.user_id, email)
+    return latest

@@ -2,22 +2,21 @@
 
 import hashlib
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import rules
-from .models import ActivationLink, AuditEvent, Collectivity, DesignationImport, User
+from . import mail, rules
+from .mail import secret_hash  # noqa: F401 (accounts' other modules hash their secrets through services)
+from .models import ActivationLink, AuditEvent, Collectivity, DesignationImport, LinkEmail, User
 from .permissions import Capability, can
 from .selectors import get_subaccount
 
@@ -60,73 +59,15 @@ class ActivationError(Exception):
         self.message = message
 
 
-def secret_hash(secret: str) -> str:
-    """What is stored of a secret handed out once (a link's token, a trusted browser's cookie, an API
-    key): its SHA-256, never the secret."""
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def _link_hours(purpose) -> int:
-    if purpose == ActivationLink.Purpose.RESET:
-        return settings.PASSWORD_RESET_LINK_VALID_HOURS
-    return settings.ACTIVATION_LINK_VALID_HOURS
-
-
-def _new_activation_link(user: User, *, by=None, now=None, purpose=ActivationLink.Purpose.ACTIVATION):
-    """An unsaved link for ``user`` and its raw token (only its hash is stored)."""
-    token = secrets.token_urlsafe(32)
-    now = now or timezone.now()
-    link = ActivationLink(
-        user=user,
-        purpose=purpose,
-        token_hash=secret_hash(token),
-        created_at=now,
-        expires_at=now + timedelta(hours=_link_hours(purpose)),
-        created_by=by if getattr(by, "pk", None) else None,
-    )
-    return link, token
-
-
-def issue_activation_link(user: User, *, by=None, purpose=ActivationLink.Purpose.ACTIVATION) -> str:
-    """Create a one-time link for ``user`` and e-mail it after commit. Returns the raw token.
-
-    Earlier unused links of the same account stop working: only the newest one is valid.
-    """
-    now = timezone.now()
+def issue_activation_link(user: User, *, by=None, purpose=ActivationLink.Purpose.ACTIVATION, designation=None):
+    """Queue an e-mail with a one-time link for ``user`` (``accounts.mail``): the link is made and sent
+    by the worker once this transaction commits, and the newest link sent is the only valid one.
+    Returns the ``LinkEmail`` that will carry it."""
     with transaction.atomic():
-        ActivationLink.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
-        link, token = _new_activation_link(user, by=by, now=now, purpose=purpose)
-        link.save()
+        mail.queue([user], purpose=purpose, by=by, designation=designation)
         record_audit("account.activation_sent" if purpose == ActivationLink.Purpose.ACTIVATION
                      else "account.password_reset_sent", actor=by, target=user, collectivity=user.collectivity)
-        transaction.on_commit(lambda: _send_activation_emails([(user, token)], purpose=purpose))
-    return token
-
-
-EMAILS = {
-    ActivationLink.Purpose.ACTIVATION: ("accounts/email/activation.txt", _("e-retraite: activate your account")),
-    ActivationLink.Purpose.RESET: ("accounts/email/password_reset.txt", _("e-retraite: choose a new password")),
-}
-
-
-def _activation_message(user: User, token: str, purpose=ActivationLink.Purpose.ACTIVATION) -> EmailMessage:
-    url = settings.SITE_URL.rstrip("/") + reverse("activate", args=[token])
-    context = {"user": user, "url": url, "hours": _link_hours(purpose), "collectivity": user.collectivity}
-    template, subject = EMAILS[purpose]
-    # One bilingual message: French first, then Arabic.
-    bodies, subjects = [], []
-    for lang in ("fr", "ar"):
-        with translation.override(lang):
-            bodies.append(render_to_string(template, context))
-            subjects.append(str(subject))
-    return EmailMessage(" / ".join(subjects), "\n\n----------\n\n".join(bodies),
-                        settings.DEFAULT_FROM_EMAIL, [user.email])
-
-
-def _send_activation_emails(pairs, purpose=ActivationLink.Purpose.ACTIVATION) -> None:
-    """Send the e-mails of ``(user, token)`` pairs over one connection."""
-    if pairs:
-        get_connection().send_messages([_activation_message(user, token, purpose) for user, token in pairs])
+    return user.link_emails.filter(purpose=purpose).order_by("-created_at", "-pk").first()
 
 
 def check_activation_token(token: str) -> ActivationLink:
@@ -183,8 +124,9 @@ def request_password_reset(identifier: str, *, ip=None) -> User | None:
         record_audit("account.password_reset_unknown", data={"identifier": identifier[:80]}, ip=ip)
         return None
     recent = timezone.now() - timedelta(minutes=settings.PASSWORD_RESET_INTERVAL_MINUTES)
-    if ActivationLink.objects.filter(user=user, created_at__gt=recent, used_at__isnull=True).exists():
-        return user  # a link sent a moment ago is still in his mailbox
+    if (ActivationLink.objects.filter(user=user, created_at__gt=recent, used_at__isnull=True).exists()
+            or user.link_emails.filter(status=LinkEmail.Status.QUEUED).exists()):
+        return user  # a link sent a moment ago is still in his mailbox, or one is on its way
     purpose = ActivationLink.Purpose.RESET if user.has_usable_password() else ActivationLink.Purpose.ACTIVATION
     issue_activation_link(user, purpose=purpose)
     return user
@@ -258,13 +200,8 @@ def lock_inactive_accounts(now=None) -> tuple[int, int]:
 def _inactivity_warning(user: User, *, locks_on) -> EmailMessage:
     context = {"user": user, "locks_on": locks_on, "days": settings.ACCOUNT_INACTIVITY_DAYS,
                "url": settings.SITE_URL.rstrip("/") + reverse("login")}
-    bodies, subjects = [], []
-    for lang in ("fr", "ar"):
-        with translation.override(lang):
-            bodies.append(render_to_string("accounts/email/inactivity.txt", context))
-            subjects.append(str(_("e-retraite: your account will be locked if it stays unused")))
-    return EmailMessage(" / ".join(subjects), "\n\n----------\n\n".join(bodies), settings.DEFAULT_FROM_EMAIL,
-                        [user.email])
+    return mail.bilingual("accounts/email/inactivity.txt", _("e-retraite: your account will be locked if it stays "
+                          "unused"), context, user.email)
 
 
 def reactivate(user: User, *, by, ip=None, audit: bool = True) -> None:
@@ -460,10 +397,11 @@ def load_collectivities() -> dict:
 # --- designation spreadsheet -----------------------------------------------------------------------
 
 def preview_designation(data: bytes, *, filename: str, by: User):
-    """Read and check an uploaded designation file; keep it for confirmation. Writes no account.
+    """Read and check an uploaded designation file; keep its rows for confirmation. Writes no account.
 
-    Returns ``(import_record, rows)``. A file that cannot be read at all is recorded as refused
-    and its reasons are in ``import_record.file_errors``.
+    Returns ``(import_record, rows)``. A file that cannot be read at all is recorded as refused, with
+    its reasons in ``import_record.file_errors`` and nothing of its content; a file that can be read
+    keeps every row's outcome (``outcomes``), the refused ones with their reasons.
     """
     from . import designation
 
@@ -472,14 +410,16 @@ def preview_designation(data: bytes, *, filename: str, by: User):
         raw_rows = designation.read_workbook(data)
     except designation.SpreadsheetError as exc:
         record.status = DesignationImport.Status.REFUSED
-        record.file_errors = [str(m) for m in exc.messages]
+        record.file_errors = [m.as_json() if hasattr(m, "as_json") else str(m) for m in exc.messages]
         with transaction.atomic():
             record.save()
-            record_audit("designation.refused", actor=by, target=record, data={"errors": record.file_errors})
+            record_audit("designation.refused", actor=by, target=record,
+                         data={"errors": [str(m) for m in exc.messages]})
         return record, []
     rows = designation.check_rows(raw_rows)
     record.rows = raw_rows
     record.summary = designation.summarise(rows)
+    record.outcomes = [designation.Outcome.of(row).as_json() for row in rows]
     with transaction.atomic():
         record.save()
         record_audit("designation.previewed", actor=by, target=record, data=record.summary)
@@ -490,8 +430,10 @@ def apply_designation(record, *, by: User):
     """Create or update the officers of a previewed file. Rows in error are skipped, never half-written.
 
     The rows are checked again against the database as it is now, inside the transaction, so a
-    file confirmed twice, or after someone else's change, changes nothing it should not.
-    Returns ``(summary, rows)``.
+    file confirmed twice, or after someone else's change, changes nothing it should not. Each new
+    officer's activation e-mail is queued in the same transaction (``accounts.mail``): the worker sends
+    it, so the confirmation never waits for the mail server and a dead one loses no link.
+    Every row's outcome is kept with the import. Returns ``(summary, rows)``.
     """
     from . import designation
 
@@ -501,7 +443,7 @@ def apply_designation(record, *, by: User):
         if record.status != DesignationImport.Status.PREVIEWED:
             raise ValidationError(_("This import was already confirmed or refused; upload the file again."))
         rows = designation.check_rows(record.rows)
-        new_users, links, tokens, events = [], [], [], []
+        created, events = [], []
         for row in rows:
             if row.action == "create":
                 user = User(
@@ -511,7 +453,7 @@ def apply_designation(record, *, by: User):
                     **{f: row.values[f] for f in designation._COMPARED},
                 )
                 user.set_unusable_password()
-                new_users.append(user)
+                created.append((row, user))
             elif row.action == "update":
                 user = row.existing
                 for f in row.changes:
@@ -519,21 +461,19 @@ def apply_designation(record, *, by: User):
                 user.save(update_fields=row.changes)
                 events.append(_audit_event("designation.officer_updated", by, user, now,
                                            {"fields": row.changes, "import": record.pk}))
-        User.objects.bulk_create(new_users)
-        for user in new_users:
-            link, token = _new_activation_link(user, by=by, now=now)
-            links.append(link)
-            tokens.append((user, token))
+        User.objects.bulk_create([user for _row, user in created])
+        for row, user in created:
+            row.existing = user
             events.append(_audit_event("designation.officer_created", by, user, now, {"import": record.pk}))
-        ActivationLink.objects.bulk_create(links)
+        mail.queue([user for _row, user in created], by=by, designation=record)
         summary = designation.summarise(rows)
         record.status = DesignationImport.Status.APPLIED
         record.applied_at = now
         record.summary = summary
-        record.save(update_fields=["status", "applied_at", "summary"])
+        record.outcomes = [designation.Outcome.of(row).as_json() for row in rows]
+        record.save(update_fields=["status", "applied_at", "summary", "outcomes"])
         events.append(_audit_event("designation.applied", by, record, now, summary))
         AuditEvent.objects.bulk_create(events)
-        transaction.on_commit(lambda: _send_activation_emails(tokens))
     return summary, rows
 
 

@@ -78,6 +78,9 @@ def _apply_form_errors(form, exc: ValidationError):
 def team(request):
     _manager_only(request)
     page = Paginator(selectors.subaccounts_of(request.user), 25).get_page(request.GET.get("page"))
+    emails = selectors.latest_link_emails(page.object_list)
+    for agent in page.object_list:
+        agent.link_email = emails.get(agent.pk)
     return render(request, "accounts/team.html", {"page": page})
 
 

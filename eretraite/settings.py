@@ -185,6 +185,7 @@ EMAIL_CONFIG = env.email_url(
     "EMAIL_URL", default="consolemail://" if not PRODUCTION else "smtp://localhost:25"
 )
 vars().update(EMAIL_CONFIG)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)  # a hung mail server never holds a worker for long
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="e-retraite <no-reply@e-retraite.local>")
 # Public address used in the links e-mails carry (activation).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
@@ -201,7 +202,15 @@ CELERY_TASK_DEFAULT_QUEUE = "eretraite"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "accounts-lock-inactive": {"task": "accounts.lock_inactive_accounts", "schedule": 24 * 3600},
+    "accounts-send-link-emails": {"task": "accounts.send_link_emails",
+                                  "schedule": env.float("LINK_EMAIL_SWEEP_SECONDS", default=60.0)},
 }
+# The link e-mails' outbox (accounts/mail.py): retried 1 min after a failure, then doubling up to an
+# hour, 12 times (about half a day); then shown as failed for the DGCT to send again.
+LINK_EMAIL_RETRY_BASE_SECONDS = env.float("LINK_EMAIL_RETRY_BASE_SECONDS", default=60.0)
+LINK_EMAIL_RETRY_MAX_SECONDS = env.float("LINK_EMAIL_RETRY_MAX_SECONDS", default=3600.0)
+LINK_EMAIL_MAX_ATTEMPTS = env.int("LINK_EMAIL_MAX_ATTEMPTS", default=12)
+LINK_EMAIL_BATCH = env.int("LINK_EMAIL_BATCH", default=200)
 
 CACHES = (
     {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

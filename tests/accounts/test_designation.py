@@ -1,6 +1,7 @@
 """Provisioning HR officers from the DGCT's designation spreadsheet (circular D-6266)."""
 
 import io
+import json
 
 import openpyxl
 import pytest
@@ -9,8 +10,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
 
+from accounts import designation
 from accounts.models import ActivationLink, AuditEvent, DesignationImport, User
 from accounts.services import apply_designation, export_designations, preview_designation
+from eretraite.i18n import Deferred
 from tests.accounts.sheets import AR_HEADERS, officer, workbook
 from tests.factories import DgctAdminFactory, ManagerFactory
 
@@ -20,6 +23,17 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def dgct():
     return DgctAdminFactory(is_superuser=True)
+
+
+def unique_communes(n):
+    """``n`` commune names that no other council bears (no code column needed)."""
+    from django.db.models import Count
+
+    from accounts.models import Collectivity
+
+    return list(Collectivity.objects.values("name_fr").annotate(n=Count("pk")).filter(n=1)
+                .filter(name_fr__in=Collectivity.objects.filter(kind="commune").values("name_fr"))
+                .order_by("name_fr").values_list("name_fr", flat=True)[:n])
 
 
 def preview(data, by, name="designations.xlsx"):
@@ -165,11 +179,13 @@ def test_collectivity_that_already_has_another_officer(dgct):
     assert "Ancien Responsable" in row_errors(rows)[0]
 
 
-def _file_errors(data, dgct):
+def _file_errors(data, dgct, language="fr"):
+    """The refusal of a whole file, as the import record keeps it, read in ``language``."""
     record, rows = preview(data, dgct)
-    assert record.status == "refused" and rows == []
+    assert record.status == "refused" and rows == [] and record.rows == [] and record.outcomes == []
     assert not User.objects.filter(role="manager").exists()
-    return " ".join(record.file_errors)
+    with translation.override(language):
+        return " ".join(str(Deferred.from_json(e)) for e in record.file_errors)
 
 
 def test_not_an_xlsx(dgct):
@@ -200,16 +216,69 @@ def test_too_many_rows_is_refused(dgct, settings):
     assert "plus de 5000 lignes" in _file_errors(data, dgct)
 
 
-def test_formulas_and_merged_cells_are_refused(dgct):
-    def add_formula(ws):
-        ws["B3"] = "=CONCATENATE(\"BE\",\"1\")"
+def test_a_formula_refuses_its_row_not_the_file(dgct):
+    """A realistic sheet: one cell of 40 rows holds a formula; the 39 others are imported."""
+    rows = [officer(n, collectivity=name) for n, name in enumerate(unique_communes(40), start=1)]
 
-    assert "B3" in _file_errors(workbook([officer(1), officer(2)], before_save=add_formula), dgct)
+    def add_formula(ws):
+        ws["B17"] = '=CONCATENATE("BE","100016")'
+        ws["K5"] = "=ROW()"  # a formula in a column the template does not read changes nothing
+
+    record, checked = preview(workbook(rows, before_save=add_formula), dgct)
+    assert record.status == "previewed"
+    errors = row_errors(checked)
+    assert [r.line for r in checked if not r.ok] == [17]
+    assert "B17" in errors[15] and "formule" in errors[15]
+    assert "n'est pas une CIN" not in errors[15]  # the formula is the reason, not the CIN it computes
+    summary, _ = apply_designation(record, by=dgct)
+    assert summary == {"rows": 40, "create": 39, "update": 0, "unchanged": 0, "error": 1}
+    assert User.objects.filter(role="manager").count() == 39
+
+
+def test_merged_cells_refuse_the_rows_they_cover(dgct):
+    rows = [officer(n, collectivity=name) for n, name in enumerate(unique_communes(6), start=1)]
 
     def merge(ws):
-        ws.merge_cells("D2:D3")
+        ws.insert_rows(1)
+        ws["A1"] = "Liste des responsables RH"  # a title above the header, merged across: harmless
+        ws.merge_cells("A1:I1")
+        ws.merge_cells("F4:F5")  # the position of two officers written once
 
-    assert "D2:D3" in _file_errors(workbook([officer(1), officer(2)], before_save=merge), dgct)
+    _record, checked = preview(workbook(rows, before_save=merge), dgct)
+    assert [r.line for r in checked if not r.ok] == [4, 5]
+    assert all("F4:F5" in e for e in row_errors(checked) if e)
+
+
+def test_error_values_and_overlong_cells_refuse_their_row_only(dgct):
+    rows = [officer(n, collectivity=name) for n, name in enumerate(unique_communes(4), start=1)]
+
+    def spoil(ws):
+        ws["C3"] = "#N/A"
+        ws["C3"].data_type = "e"
+        ws["F4"] = "x" * 30_000
+
+    record, checked = preview(workbook(rows, before_save=spoil), dgct)
+    errors = row_errors(checked)
+    assert [r.line for r in checked if not r.ok] == [3, 4]
+    assert "#N/A" in errors[1] and "30000 caractères" in errors[2]
+    assert len(json.dumps(record.rows)) < 5000  # the long cell is not kept: only its beginning
+    assert len(record.rows[2]["position"]) <= designation.CELL_KEPT_CHARS + 1
+
+
+def test_every_row_outcome_is_kept_after_confirmation_in_the_reader_language(client, dgct):
+    rows = [officer(1), officer(2, cin="bad", collectivity="Tétouan"), officer(3, collectivity="Fès")]
+    record, _ = preview(workbook(rows), dgct)
+    apply_designation(record, by=dgct)
+    record.refresh_from_db()
+    assert [o["action"] for o in record.outcomes] == ["create", "error", "create"]
+    assert all(o["user"] for o in record.outcomes if o["action"] == "create")
+    client.force_login(dgct)
+    url = reverse("admin:accounts_designation_preview", args=[record.pk])
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "n&#x27;est pas une CIN" in page and "responsable créé" in page
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="ar").content.decode()
+    assert "ليس رقم بطاقة وطنية" in page  # the same refusal, read later in Arabic
+    assert "n&#x27;est pas une CIN" not in page
 
 
 def test_confirming_twice_is_refused(dgct):

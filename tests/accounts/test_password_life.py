@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services
+from accounts.mail import new_link
 from accounts.models import ActivationLink, AuditEvent, User
 from tests.factories import PASSWORD, AgentFactory, ManagerFactory, log_in
 
@@ -70,7 +71,7 @@ def test_the_reset_keeps_the_second_factor(client, django_capture_on_commit_call
 
     manager = ManagerFactory()
     enrolled(manager)
-    token = services.issue_activation_link(manager, purpose=ActivationLink.Purpose.RESET)
+    _link, token = new_link(manager, purpose=ActivationLink.Purpose.RESET)
     client.post(reverse("activate", args=[token]), {"password1": NEW, "password2": NEW})
     assert log_in(client, manager.username, NEW, second_factor=False)
     assert client.get(reverse("home"))["Location"].startswith(reverse("second_factor_verify"))
