@@ -41,6 +41,7 @@ AFFILIATE_COLUMNS = (
     "status",
     "research_professor",
     "age_limit_extended_until",
+    "service_ended_on",
     "updated_at",
 )
 PERIOD_COLUMNS = ("affiliate_id", "start", "end", "kind")
@@ -307,6 +308,7 @@ def generate(
                 status,
                 False,
                 None,
+                iso(end_all),  # the end of service: None while in activity
                 now,
             )
         )

@@ -67,6 +67,12 @@ class Affiliate(models.Model):
         blank=True,
         help_text=_("An individual extension decided on request; entered as data, not computed."),
     )
+    service_ended_on = models.DateField(
+        _("end of service (death, leaving, retirement)"),
+        null=True,
+        blank=True,
+        help_text=_("The last day of service. Nothing is counted after it; empty while in activity."),
+    )
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
     class Meta:

@@ -8,12 +8,29 @@ Every figure of the law is a row of ``PARAMETERS`` with its source, how sure we 
 takes effect. A corrected figure is a one-line change there, and a computation made for an
 earlier date keeps using the figure in force then (``parameter(key, on)``). See PENSION_RULES.md.
 
-Conventions (also parameters below):
+Conventions. The two marked "no source found" are choices of the project, not of the law: they are
+parameters of certainty L (``CONVENTIONS``) and the situation page and the API show them as not
+verified.
 - A period runs from its first day to its last day, both included. Service "as of" a date counts
   the days strictly before that date: on the morning of ``on`` the affiliate has completed it.
-- A period's length is counted in calendar years, months and days; totals are carried with months
-  of 30 days and years of 12 months (the administration's usual counting).
-- An age reached from a 29 February birthday in a year without one is reached on 28 February.
+- Service is counted one way, whatever the number of periods (parameter ``service_counting``, no
+  source found): every month counts 30 days and a year 360. Days 1 to 30 of a month count one day
+  each, the 31st counts nothing, and the last day of February counts up to the 30th (28 February
+  counts 3 days, or 29 February 2 days in a leap year). In practice each date has a day number,
+  ``day_number(d) = (12 * year + month - 1) * 30 + day - 1`` (the 31st has the number of the next
+  month's 1st), and a span from ``start`` (included) to ``end`` (excluded) counts
+  ``day_number(end) - day_number(start)`` days, written in years of 360 days, months of 30 and days
+  (fewer than 30). The count of a span is the sum of the counts of any cut of it into adjacent
+  pieces: one period or the same career split in ten give the same total, the same verdict and the
+  same threshold date. Days covered by several counting periods count once.
+- Nothing is counted from the stop on (``CountingStop``): the age limit (or the extension granted),
+  or the day after the end of service (death, leaving, retirement). An affiliate who is not in
+  activity and whose end of service is not recorded is counted up to the date of the computation,
+  and the reasoning says the end is unknown.
+- Ages are calendar ages (``add_ymd``), not counted service. A birthday on the 29th, 30th or 31st
+  (parameter ``month_end_birthday_rule``, no source found): an age reached in a month without that
+  day is reached on that month's last day (born on 31 August, 60 years 6 months on the last day of
+  February; born on 29 February, 63 years on 28 February in a year without one).
 """
 
 from __future__ import annotations
@@ -34,6 +51,7 @@ LAW_011_71 = "Law 011-71 of 30 December 1971 (civil pensions regime), bdj.mmsp.g
 LAW_71_14 = "Law 71-14 amending law 011-71 (BO 6495 bis, 30 August 2016)"
 LAW_72_14 = "Law 72-14 on the age limit (BO 6495 bis, 30 August 2016)"
 REFORM_DATE = date(2017, 1, 1)  # first day the reformed annuity rates and thresholds apply (M)
+NO_SOURCE = _("No source found: a convention chosen by the project")
 
 
 @dataclass(frozen=True)
@@ -47,7 +65,7 @@ class Parameter:
 
     @property
     def unverified(self) -> bool:
-        return self.certainty == L or "not found" in self.note
+        return self.certainty == L or "not found" in str(self.note)
 
 
 # (birth year up to and including, years, months); the last row has no upper bound (None).
@@ -77,11 +95,16 @@ PARAMETERS: tuple[Parameter, ...] = (
         "age_limit_research_professor", (65, 0), REFORM_DATE, LAW_72_14, H, "enseignants-chercheurs"
     ),
     Parameter(
-        "feb29_birthday_rule",
+        "month_end_birthday_rule",
         "last_day_of_month",
         date(1972, 1, 1),
-        "Usual counting of terms in months (no identical day: last day of the month)",
+        NO_SOURCE,
         L,
+        _(
+            "Ages: a birthday on the 29th, 30th or 31st gives, in a month without that day, an age "
+            "reached on that month's last day (born on 31 August: 60 years 6 months on the last day "
+            "of February)."
+        ),
     ),
     # Article 4: service required for early (proportional) retirement, (years, months, days).
     Parameter(
@@ -112,10 +135,15 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         "service_counting",
-        "months_of_30_days",
+        "30_day_months",
         date(1972, 1, 1),
-        "Administrative practice (12 months of 30 days)",
+        NO_SOURCE,
         L,
+        _(
+            "Service: every month counts 30 days and a year 12 months; days 1 to 30 count one day "
+            "each, the 31st counts nothing, the last day of February counts up to the 30th. A career "
+            "counts the same in one period or in several."
+        ),
     ),
     # Annuities, per year of service, by the period in which the service was rendered.
     Parameter("annuity_rate_before_2017", Decimal("0.025"), date(1972, 1, 1), LAW_011_71, M),
@@ -166,6 +194,10 @@ PARAMETERS: tuple[Parameter, ...] = (
 )
 
 
+# The conventions the project chose where no source was found: listed with every situation.
+CONVENTIONS = ("service_counting", "month_end_birthday_rule")
+
+
 class UnknownParameter(LookupError):
     pass
 
@@ -204,6 +236,11 @@ def parameter(key: str, on: date) -> Parameter:
     return max(rows, key=lambda p: p.effective_from)
 
 
+def conventions(on: date) -> tuple[Parameter, ...]:
+    """The counting conventions in force on ``on`` (each a parameter with its source and certainty)."""
+    return tuple(parameter(key, on) for key in CONVENTIONS)
+
+
 # --- durations ---
 
 
@@ -235,15 +272,6 @@ class YMD:
         return (Decimal(self.days360) / Decimal(360)).quantize(Decimal("0.0001"))
 
     def __add__(self, other: YMD) -> YMD:
-        """Lengths of different periods add up with days carried into 30-day months.
-
-        Adding nothing changes nothing: one period of 17 years 11 months 30 days (the last
-        month a 31-day one) stays short of 18 years, as the calendar says.
-        """
-        if not other.days360:
-            return self
-        if not self.days360:
-            return other
         return YMD.from_days360(self.days360 + other.days360)
 
     def __sub__(self, other: YMD) -> YMD:
@@ -257,7 +285,10 @@ class YMD:
 
 
 def add_ymd(start: date, years: int = 0, months: int = 0, days: int = 0) -> date:
-    """``start`` plus a calendar length; a day that does not exist becomes the month's last day."""
+    """``start`` plus a calendar length; a day that does not exist becomes the month's last day.
+
+    For ages (``age_reached_on``) and calendar months, never for counting service.
+    """
     month_index = start.month - 1 + months
     year = start.year + years + month_index // 12
     month = month_index % 12 + 1
@@ -265,21 +296,39 @@ def add_ymd(start: date, years: int = 0, months: int = 0, days: int = 0) -> date
     return date(year, month, day) + timedelta(days=days)
 
 
-def calendar_length(start: date, end_exclusive: date) -> YMD:
-    """The calendar years, months and days from ``start`` (included) to ``end_exclusive``.
+def day_number(day: date) -> int:
+    """The rank of ``day`` on the service counting scale (parameter ``service_counting``).
 
-    Days are the remainder after whole calendar months, so they may reach 30 in a 31-day month
-    (kept as such: it is not a whole month); sums of periods carry days into 30-day months
-    (``YMD.__add__``).
+    30 numbers a month: days 1 to 30 are 0 to 29 in their month, and the 31st has the number of the
+    next month's 1st (it counts nothing); the number jumps from the last day of February to 1 March,
+    so that day counts up to the 30th. A span counts the difference of the numbers of its ends.
+    """
+    return (day.year * 12 + day.month - 1) * 30 + day.day - 1
+
+
+def first_day_numbered(number: int) -> date:
+    """The first date whose ``day_number`` is at least ``number`` (``day_number``'s inverse)."""
+    months, rest = divmod(number, 30)
+    year, month = months // 12, months % 12 + 1
+    first = date(year, month, 1)
+    if rest == 0:
+        previous = first - timedelta(days=1)  # a 31st has the number of the 1st that follows it
+        return previous if previous.day == 31 else first
+    last = calendar.monthrange(year, month)[1]
+    if rest < last:
+        return first + timedelta(days=rest)
+    return date(year, month, last) + timedelta(days=1)  # past the end of February: 1 March
+
+
+def service_length(start: date, end_exclusive: date) -> YMD:
+    """The service counted from ``start`` (included) to ``end_exclusive`` (excluded).
+
+    Months of 30 days (``day_number``): additive by construction, so the length of a span is the sum
+    of the lengths of any cut of it into adjacent spans.
     """
     if end_exclusive <= start:
         return YMD()
-    months = (end_exclusive.year - start.year) * 12 + end_exclusive.month - start.month
-    if add_ymd(start, months=months) > end_exclusive:
-        months -= 1
-    anchor = add_ymd(start, months=months)
-    days = (end_exclusive - anchor).days
-    return YMD(months // 12, months % 12, days)
+    return YMD.from_days360(day_number(end_exclusive) - day_number(start))
 
 
 # --- age limit ---
@@ -303,8 +352,9 @@ class AgeLimit:
 def age_reached_on(birth_date: date, years: int, months: int = 0) -> date:
     """The day a person born on ``birth_date`` reaches ``years`` and ``months`` of age.
 
-    Born on 29 February: in a year without one, the age is reached on 28 February
-    (parameter ``feb29_birthday_rule``).
+    A calendar age. Born on the 29th, 30th or 31st: in a month without that day, the age is reached
+    on the month's last day, e.g. on 28 February for a 29 February birthday in a year without one
+    (parameter ``month_end_birthday_rule``).
     """
     return add_ymd(birth_date, years=years, months=months)
 
@@ -333,6 +383,42 @@ def age_limit(
         birth_date.year,
         param,
         extended_until,
+    )
+
+
+# --- where counting stops ---
+
+STOP_AGE_LIMIT = "age_limit"
+STOP_END_OF_SERVICE = "end_of_service"
+STOP_END_UNKNOWN = "end_unknown"  # not in activity, no end recorded: the date of the computation
+
+
+@dataclass(frozen=True)
+class CountingStop:
+    """The first day no service is counted: the earliest of the age limit (with its extension), the
+    day after the end of service and, for an affiliate not in activity whose end is not recorded,
+    the date of the computation."""
+
+    until: date  # excluded
+    cause: str  # STOP_AGE_LIMIT, STOP_END_OF_SERVICE or STOP_END_UNKNOWN
+    age_limit: AgeLimit
+    service_ended_on: date | None = None  # the last day of service, when recorded
+    end_unknown: bool = False  # not in activity and no end of service recorded
+
+
+def counting_stop(
+    limit: AgeLimit, *, on: date, active: bool, service_ended_on: date | None
+) -> CountingStop:
+    """Where counting stops for an affiliate whose age limit is ``limit``, computed on ``on``."""
+    candidates = []  # on a tie the recorded end of service is the one named
+    if service_ended_on is not None:
+        candidates.append((service_ended_on + timedelta(days=1), STOP_END_OF_SERVICE))
+    elif not active:
+        candidates.append((on, STOP_END_UNKNOWN))
+    candidates.append((limit.retirement_on, STOP_AGE_LIMIT))
+    until, cause = min(candidates, key=lambda c: c[0])
+    return CountingStop(
+        until, cause, limit, service_ended_on, end_unknown=not active and service_ended_on is None
     )
 
 
@@ -376,10 +462,11 @@ class PeriodLine:
     kind: str
     counts: bool
     counted_until: date | None  # last day taken into account (None: nothing yet)
-    length: YMD  # length up to the evaluation date
-    counted: YMD  # what counted (zero for a period that does not count)
+    length: YMD  # length up to the evaluation date (or the stop)
+    counted: YMD  # what counted and no earlier line had counted (zero for a period that does not count)
     cumulative: YMD  # counted service at the end of this line
     future: bool = False  # starts after the evaluation date
+    stopped_at: date | None = None  # the stop (excluded) when it cut this period short
 
     @property
     def label(self):
@@ -392,6 +479,15 @@ class PeriodLine:
             return _("%(kind)s: starts after the date of the computation, not counted yet.") % {
                 "kind": label
             }
+        if self.stopped_at is not None and self.counted_until is None:
+            return _(
+                "%(kind)s: starts after the end of counting (age limit or end of service), not counted."
+            ) % {"kind": label}
+        if self.counts and self.stopped_at is not None:
+            return _(
+                "%(kind)s: counts as effective service up to %(date)s; nothing is counted after the "
+                "age limit or the end of service."
+            ) % {"kind": label, "date": self.counted_until.isoformat()}
         if self.counts:
             return _("%(kind)s: counts as effective service.") % {"kind": label}
         return _("%(kind)s: does not count (no pay, no contribution).") % {"kind": label}
@@ -402,75 +498,110 @@ class ServiceComputation:
     on: date
     lines: tuple[PeriodLine, ...]
     total: YMD  # counted
-    not_counted: YMD
+    not_counted: YMD  # days of periods that do not count, less the days a counting period covers
+    until: date | None = None  # the stop (excluded), None when none was given
 
 
-def effective_service(periods: list[Period], *, on: date) -> ServiceComputation:
-    """Effective service completed on the morning of ``on``, period by period."""
-    lines, total, excluded = [], YMD(), YMD()
+def _span(p: Period, cut: date | None) -> tuple[date, date | None]:
+    """``p`` as a half-open span ``[start, end)`` clipped at ``cut`` (an end of None runs on)."""
+    end = p.end + timedelta(days=1) if p.end is not None else cut
+    if cut is not None and end is not None:
+        end = min(end, cut)
+    return p.start, end
+
+
+def _union(spans) -> list[tuple[date, date | None]]:
+    """Overlapping or adjacent spans merged, in order (a day is in the union once)."""
+    merged: list[list] = []
+    for start, end in sorted(spans, key=lambda s: s[0]):
+        if end is not None and end <= start:
+            continue
+        if merged and (merged[-1][1] is None or start <= merged[-1][1]):
+            if merged[-1][1] is not None and (end is None or end > merged[-1][1]):
+                merged[-1][1] = end
+        else:
+            merged.append([start, end])
+    return [(start, end) for start, end in merged]
+
+
+def _measure(spans) -> int:
+    """The days (30-day months) of the union of finite ``spans``."""
+    return sum(day_number(end) - day_number(start) for start, end in _union(spans))
+
+
+def effective_service(
+    periods: list[Period], *, on: date, until: date | None = None
+) -> ServiceComputation:
+    """Effective service completed on the morning of ``on``, period by period.
+
+    Nothing is counted from ``until`` (excluded: the stop, see ``CountingStop``) on. The count is
+    ``service_counting``'s: a day covered by several counting periods counts once, and a day of a
+    period that does not count is "not counted" only if no counting period covers it.
+    """
+    cut = min(on, until) if until is not None else on
+    lines, counting, others = [], [], []
+    measured = 0
     for p in sorted(periods, key=lambda p: p.start):
         counts = period_counts(p.kind)
-        last_day = p.end if p.end is not None else on - timedelta(days=1)
-        last_day = min(last_day, on - timedelta(days=1))
         future = p.start >= on
-        length = YMD() if future else calendar_length(p.start, last_day + timedelta(days=1))
-        counted = length if counts else YMD()
-        total = total + counted
-        if not counts:
-            excluded = excluded + length
+        start, end = _span(p, cut)
+        started = not future and end > start
+        stopped = (
+            cut < on and not future and (p.end is None or p.end + timedelta(days=1) > cut)
+        )
+        length = service_length(start, end) if started else YMD()
+        if counts and started:
+            counting.append((start, end))
+            now = _measure(counting)
+            counted, measured = YMD.from_days360(now - measured), now
+        else:
+            counted = YMD()
+            if started:
+                others.append((start, end))
         lines.append(
             PeriodLine(
                 p.start,
                 p.end,
                 p.kind,
                 counts,
-                None if future else last_day,
+                end - timedelta(days=1) if started else None,
                 length,
                 counted,
-                total,
+                YMD.from_days360(measured),
                 future,
+                cut if stopped else None,
             )
         )
-    return ServiceComputation(on, tuple(lines), total, excluded)
+    excluded = _measure(counting + others) - measured
+    return ServiceComputation(
+        on, tuple(lines), YMD.from_days360(measured), YMD.from_days360(excluded), until
+    )
 
 
-def threshold_reached_on(periods: list[Period], threshold: YMD) -> tuple[date | None, bool]:
+def threshold_reached_on(
+    periods: list[Period], threshold: YMD, *, until: date | None = None
+) -> tuple[date | None, bool]:
     """The first day on which counted service reaches ``threshold``, and whether it is projected.
 
-    The date is found on the periods as entered; a running period (no end) is assumed to go on, so
-    a date reached through it is a projection. Returns ``(None, False)`` when the periods
-    never reach the threshold.
+    The first ``D`` with ``effective_service(periods, on=D, until=until).total >= threshold``,
+    found by inverting the count (``first_day_numbered``). A running period (no end) is assumed to go
+    on up to ``until`` (never beyond), so a date reached through it is a projection. Returns
+    ``(None, False)`` when the periods do not reach the threshold before ``until``.
     """
     if threshold.days360 == 0:
         starts = [p.start for p in periods]
         return (min(starts) if starts else None), False
-    cumulative = YMD()
-    for p in sorted(periods, key=lambda p: p.start):
-        if not period_counts(p.kind):
-            continue
-        remaining = threshold - cumulative if threshold > cumulative else YMD()
-        candidate = add_ymd(p.start, remaining.years, remaining.months, remaining.days)
-        if p.end is None or candidate <= p.end + timedelta(days=1):
-            return _settle(periods, threshold, candidate), p.end is None
-        cumulative = cumulative + calendar_length(p.start, p.end + timedelta(days=1))
+    needed = threshold.days360
+    counting = [p for p in periods if period_counts(p.kind)]
+    for start, end in _union(_span(p, until) for p in counting):
+        available = None if end is None else day_number(end) - day_number(start)
+        if available is None or available >= needed:
+            day = first_day_numbered(day_number(start) + needed)
+            last = day - timedelta(days=1)  # the day that completes the threshold
+            recorded = any(p.end is not None and p.start <= last <= p.end for p in counting)
+            return day, not recorded
+        needed -= available
     return None, False
-
-
-def _settle(periods, threshold: YMD, candidate: date) -> date:
-    """Move ``candidate`` to the first day ``effective_service`` itself reaches ``threshold``.
-
-    Carrying days into 30-day months can complete a month a day or two before the calendar
-    does (e.g. 30 days of a 31-day month): the date shown must agree with the count shown.
-    """
-    one = timedelta(days=1)
-    for _step in range(62):
-        if effective_service(periods, on=candidate - one).total >= threshold:
-            candidate -= one
-        elif effective_service(periods, on=candidate).total < threshold:
-            candidate += one
-        else:
-            break
-    return candidate
 
 
 # --- article 4: early retirement ---
@@ -491,6 +622,7 @@ class Eligibility:
     shortfall: YMD
     parameter: Parameter
     reasoning: tuple[str, ...] = field(default_factory=tuple)
+    stop: CountingStop | None = None
 
     @property
     def unverified_parameters(self) -> tuple[Parameter, ...]:
@@ -508,16 +640,26 @@ def required_service(sex: str, *, on: date, invalidity: bool = False) -> Paramet
 
 
 def early_retirement_eligibility(
-    sex: str, periods: list[Period], *, on: date, invalidity: bool = False
+    sex: str,
+    periods: list[Period],
+    *,
+    on: date,
+    invalidity: bool = False,
+    stop: CountingStop | None = None,
 ) -> Eligibility:
-    """Article 4: may this affiliate retire early on ``on``? With the computation that says why."""
+    """Article 4: may this affiliate retire early on ``on``? With the computation that says why.
+
+    With ``stop`` (``CountingStop``) nothing is counted from the age limit or the end of service
+    on, and no date beyond it is projected.
+    """
     param = required_service(sex, on=on, invalidity=invalidity)
     required = YMD(*param.value)
-    service = effective_service(periods, on=on)
+    until = stop.until if stop is not None else None
+    service = effective_service(periods, on=on, until=until)
     eligible = service.total >= required
-    reached, projected = threshold_reached_on(periods, required)
+    reached, projected = threshold_reached_on(periods, required, until=until)
     projected = projected and reached is not None and reached > on  # a past date is a fact
-    if eligible and reached is not None and reached > on:  # the periods say so only via projection
+    if eligible and reached is not None and reached > on:  # no minimum (invalidity), a later start
         reached, projected = None, False
     shortfall = YMD() if eligible else max(required - service.total, YMD(0, 0, 1))
     who = {MALE: _("men"), FEMALE: _("women")}[sex]
@@ -554,6 +696,7 @@ def early_retirement_eligibility(
             }
         )
     )
+    reasoning += _stop_lines(stop, on)
     if eligible:
         reasoning.append(str(_("The requirement is met: eligible for early retirement.")))
         if reached is not None:
@@ -574,6 +717,20 @@ def early_retirement_eligibility(
                 else _("The requirement is met on %(date)s.")
             )
             reasoning.append(str(msg % {"date": reached.isoformat()}))
+        elif (
+            stop is not None
+            and stop.cause != STOP_END_UNKNOWN
+            and threshold_reached_on(periods, required)[0] is not None
+        ):  # the periods would reach it, but only after the stop
+            msg = (
+                _("The recorded periods never reach the requirement before the age limit (%(date)s).")
+                if stop.cause == STOP_AGE_LIMIT
+                else _(
+                    "The recorded periods never reach the requirement before the end of service "
+                    "(%(date)s)."
+                )
+            )
+            reasoning.append(str(msg % {"date": _stop_day(stop).isoformat()}))
         else:
             reasoning.append(str(_("The recorded periods never reach the requirement.")))
     return Eligibility(
@@ -588,7 +745,45 @@ def early_retirement_eligibility(
         shortfall,
         param,
         tuple(reasoning),
+        stop,
     )
+
+
+def _stop_day(stop: CountingStop) -> date:
+    """The day named for a stop: the age limit's day, or the last day of service."""
+    return stop.until if stop.cause == STOP_AGE_LIMIT else stop.until - timedelta(days=1)
+
+
+def _stop_lines(stop: CountingStop | None, on: date) -> list[str]:
+    """What the reasoning says about the stop: an unknown end always, a stop only if it cut."""
+    lines = []
+    if stop is None:
+        return lines
+    if stop.end_unknown:
+        lines.append(
+            str(
+                _(
+                    "The end of service (death, leaving or retirement) is not recorded: service is "
+                    "counted up to the date of the computation at the latest, and may include days "
+                    "after the real end."
+                )
+            )
+        )
+    if stop.until < on and stop.cause == STOP_AGE_LIMIT:
+        lines.append(
+            str(
+                _("Service is counted up to the age limit, reached on %(date)s: nothing after it.")
+                % {"date": stop.until.isoformat()}
+            )
+        )
+    elif stop.until < on and stop.cause == STOP_END_OF_SERVICE:
+        lines.append(
+            str(
+                _("Service is counted up to the end of service, on %(date)s: nothing after it.")
+                % {"date": _stop_day(stop).isoformat()}
+            )
+        )
+    return lines
 
 
 def _format_ymd(value: YMD) -> str:
@@ -662,32 +857,28 @@ def reference_salary(
     return (sum(values) / len(values)).quantize(Decimal("0.01"), ROUND_HALF_UP), len(values)
 
 
-def _split_at(periods: list[Period], cut: date) -> tuple[list[Period], list[Period]]:
-    before, after = [], []
-    for p in periods:
-        if p.start < cut:
-            end = p.end if p.end is not None and p.end < cut else cut - timedelta(days=1)
-            before.append(Period(p.start, end, p.kind))
-        if p.end is None or p.end >= cut:
-            after.append(Period(max(p.start, cut), p.end, p.kind))
-    return before, after
-
-
 def estimate_pension(
-    periods: list[Period], salaries: list[Salary], *, retirement_on: date, early: bool = False
+    periods: list[Period],
+    salaries: list[Salary],
+    *,
+    retirement_on: date,
+    early: bool = False,
+    until: date | None = None,
 ) -> Estimate:
     """Estimate the monthly pension if the affiliate retires on ``retirement_on``.
 
-    Running periods are assumed to go on until then. The reference salary is the average of the
-    last 96 months (no phase-in applied, it was not found), the annuities 2.5 % (2 % early) a
+    Running periods are assumed to go on until then, never beyond ``until`` (the stop, see
+    ``CountingStop``). The service before 2017 is the service completed on 1 January 2017, the
+    service from 2017 the rest: the two add up to the total. The reference salary is the average of
+    the last 96 months (no phase-in applied, it was not found), the annuities 2.5 % (2 % early) a
     year of service before 2017 and 2 % (1.5 % early) from 2017,
     capped and floored by the table's figures.
     """
     on = retirement_on
     used = []
-    before, after = _split_at(periods, REFORM_DATE)
-    s_before = effective_service(before, on=on).total
-    s_after = effective_service(after, on=on).total
+    total = effective_service(periods, on=on, until=until).total
+    s_before = effective_service(periods, on=min(on, REFORM_DATE), until=until).total
+    s_after = total - s_before
     prefix = "early_annuity_rate" if early else "annuity_rate"
     p_before = parameter(f"{prefix}_before_2017", on)
     p_after = parameter(f"{prefix}_from_2017", on) if on >= REFORM_DATE else p_before
@@ -769,10 +960,19 @@ def estimate_pension(
 
 
 def refund_possible(
-    sex: str, periods: list[Period], *, on: date, loss_of_rights: bool = False
+    sex: str,
+    periods: list[Period],
+    *,
+    on: date,
+    loss_of_rights: bool = False,
+    stop: CountingStop | None = None,
 ) -> bool:
-    """A member leaving without the minimum service may ask for the refund of his deductions (M)."""
+    """A member leaving without the minimum service may ask for the refund of his deductions (M).
+
+    The service is counted as for article 4, up to ``stop``.
+    """
     if loss_of_rights:
         return False
     required = YMD(*required_service(sex, on=on).value)
-    return effective_service(periods, on=on).total < required
+    until = stop.until if stop is not None else None
+    return effective_service(periods, on=on, until=until).total < required

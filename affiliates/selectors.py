@@ -235,11 +235,32 @@ class Situation:
     eligibility: rules.Eligibility
     estimate_at_age_limit: rules.Estimate
     estimate_early: rules.Estimate | None
+    stop: rules.CountingStop
+    conventions: tuple[rules.Parameter, ...] = ()
 
     @property
     def months_to_age_limit(self) -> int:
         d = self.age_limit.retirement_on
         return (d.year - self.on.year) * 12 + d.month - self.on.month
+
+
+def counting_stop(affiliate: Affiliate, *, on: date) -> rules.CountingStop:
+    """Where counting ``affiliate``'s service stops for a computation on ``on``: his age limit (with
+    the extension granted), the day after his recorded end of service, or, not in activity with no
+    end recorded, ``on`` itself. The one place the situation, the estimates and the dossiers
+    (article 4, refund) take it from."""
+    limit = rules.age_limit(
+        affiliate.birth_date,
+        on=on,
+        research_professor=affiliate.research_professor,
+        extended_until=affiliate.age_limit_extended_until,
+    )
+    return rules.counting_stop(
+        limit,
+        on=on,
+        active=affiliate.status == Affiliate.Status.ACTIVE,
+        service_ended_on=affiliate.service_ended_on,
+    )
 
 
 def situation(
@@ -249,22 +270,30 @@ def situation(
     on = on or date.today()
     periods = [p.as_rule() for p in affiliate.periods.all()]
     salaries = [s.as_rule() for s in affiliate.salaries.all()]
-    limit = rules.age_limit(
-        affiliate.birth_date,
-        on=on,
-        research_professor=affiliate.research_professor,
-        extended_until=affiliate.age_limit_extended_until,
-    )
+    stop = counting_stop(affiliate, on=on)
+    limit = stop.age_limit
     eligibility = rules.early_retirement_eligibility(
-        affiliate.sex, periods, on=on, invalidity=invalidity
+        affiliate.sex, periods, on=on, invalidity=invalidity, stop=stop
     )
-    at_limit = rules.estimate_pension(periods, salaries, retirement_on=max(limit.retirement_on, on))
+    at_limit = rules.estimate_pension(
+        periods, salaries, retirement_on=max(limit.retirement_on, on), until=stop.until
+    )
     early = (
-        rules.estimate_pension(periods, salaries, retirement_on=on, early=True)
-        if eligibility.eligible and limit.retirement_on > on
+        rules.estimate_pension(periods, salaries, retirement_on=on, early=True, until=stop.until)
+        if eligibility.eligible and stop.until > on  # still in service, below the age limit
         else None
     )
-    return Situation(affiliate, on, limit, eligibility.service, eligibility, at_limit, early)
+    return Situation(
+        affiliate,
+        on,
+        limit,
+        eligibility.service,
+        eligibility,
+        at_limit,
+        early,
+        stop,
+        rules.conventions(on),
+    )
 
 
 # --- correction requests ---

@@ -99,6 +99,7 @@ class AffiliateDetailSerializer(AffiliateListSerializer):
             "step",
             "research_professor",
             "age_limit_extended_until",
+            "service_ended_on",
             "periods",
             "salaries",
             "family",
@@ -114,10 +115,23 @@ def parameter(p) -> dict:
         "key": p.key,
         "value": str(p.value),
         "effective_from": p.effective_from,
-        "source": p.source,
+        "source": str(p.source),
         "certainty": p.certainty,
-        "note": p.note,
+        "note": str(p.note),
         "unverified": p.unverified,
+    }
+
+
+def convention(p) -> dict:
+    """A counting convention (``rules.CONVENTIONS``): what it means, its source, whether verified."""
+    return {
+        "key": p.key,
+        "value": str(p.value),
+        "description": str(p.note),
+        "effective_from": p.effective_from,
+        "source": str(p.source),
+        "certainty": p.certainty,
+        "verified": not p.unverified,
     }
 
 
@@ -134,6 +148,12 @@ def eligibility_payload(s) -> dict:
             "retirement_on": limit.retirement_on,
             "parameter": parameter(limit.parameter),
         },
+        "counting_stop": {
+            "until": s.stop.until,
+            "cause": s.stop.cause,
+            "service_ended_on": s.stop.service_ended_on,
+            "end_unknown": s.stop.end_unknown,
+        },
         "effective_service": {
             "total": ymd(s.service.total),
             "not_counted": ymd(s.service.not_counted),
@@ -146,6 +166,7 @@ def eligibility_payload(s) -> dict:
                     "length": ymd(line.length),
                     "counted": ymd(line.counted),
                     "cumulative": ymd(line.cumulative),
+                    "counted_until": line.counted_until,
                     "reason": str(line.reason),
                 }
                 for line in s.service.lines
@@ -174,6 +195,7 @@ def eligibility_payload(s) -> dict:
             "warnings": list(est.warnings),
             "parameters": [parameter(p) for p in est.parameters],
         },
+        "conventions": [convention(p) for p in s.conventions],
     }
 
 

@@ -25,7 +25,7 @@ from accounts.selectors import signing_officers, visible_collectivities
 from accounts.services import audit_event, record_audit
 from affiliates import rules as law
 from affiliates.models import Affiliate
-from affiliates.selectors import affiliates_for
+from affiliates.selectors import affiliates_for, counting_stop
 from eretraite.files import delete_on_commit, written
 from signatures.services import (
     IssuedDocument,
@@ -114,15 +114,16 @@ def opening_problems(affiliate: Affiliate, kind: DossierKind, *, parent: Dossier
     if kind.code in RETIREMENT_KINDS and status != Affiliate.Status.ACTIVE:
         problems.append(_("A retirement dossier is for an affiliate in activity; this one is %(status)s.")
                         % {"status": affiliate.get_status_display()})
+    stop = counting_stop(affiliate, on=on)  # as on the situation page: nothing after the age limit or the end
     if kind.code == "early":
-        verdict = law.early_retirement_eligibility(affiliate.sex, _periods(affiliate), on=on)
+        verdict = law.early_retirement_eligibility(affiliate.sex, _periods(affiliate), on=on, stop=stop)
         if not verdict.eligible:
             problems.append(_("Article 4 is not met: the affiliate does not have the effective service "
                               "early retirement requires. See the eligibility on his situation page."))
     if kind.code == "death" and status != Affiliate.Status.DECEASED:
         problems.append(_("A death dossier is for a deceased affiliate. Correct his status in the registry "
                           "first (correction request to the CMR)."))
-    if kind.code == "refund" and not law.refund_possible(affiliate.sex, _periods(affiliate), on=on):
+    if kind.code == "refund" and not law.refund_possible(affiliate.sex, _periods(affiliate), on=on, stop=stop):
         problems.append(_("A refund is for an affiliate who leaves without the minimum service; this one has a "
                           "right to a pension."))
     if kind.code == "supplementary":

@@ -74,12 +74,15 @@ def test_detail_and_eligibility_are_audited_and_scoped():
     assert detail["family"][0]["relation"] in ("child", "spouse")
     e = api.get(f"/api/v1/affiliates/{a.pk}/eligibility/", {"on": "2017-12-30"}).json()
     assert e["article_4"]["eligible"] is False
+    # Since 2000-01-01, on the morning of 2017-12-30: 17 years, 11 months and the 29 days of December
+    # before the 30th; on the 31st the 30 days of December make 18 years (the 31st counts nothing).
     assert e["effective_service"]["total"] == {"years": 17, "months": 11, "days": 29}
-    assert e["article_4"]["threshold_reached_on"] == "2018-01-01"
+    assert e["article_4"]["threshold_reached_on"] == "2017-12-31"
     assert e["estimate"]["is_estimate"] is True
     assert e["age_limit"]["reached_on"] == "2038-03-14"
-    e = api.get(f"/api/v1/affiliates/{a.pk}/eligibility/", {"on": "2018-01-01"}).json()
+    e = api.get(f"/api/v1/affiliates/{a.pk}/eligibility/", {"on": "2017-12-31"}).json()
     assert e["article_4"]["eligible"] is True
+    assert e["effective_service"]["total"] == {"years": 18, "months": 0, "days": 0}
     assert AuditEvent.objects.filter(action="affiliate.consulted", target_id=str(a.pk)).count() == 3
     for path in (
         f"/api/v1/affiliates/{elsewhere.pk}/",
@@ -89,6 +92,34 @@ def test_detail_and_eligibility_are_audited_and_scoped():
         assert response.status_code == 404 and "Zemmouri" not in response.content.decode()
     assert api.get(f"/api/v1/affiliates/{a.pk}/eligibility/", {"on": "tomorrow"}).status_code == 400
     assert api.get("/api/v1/affiliates/abc/").status_code == 404
+
+
+def test_the_api_shows_the_counting_conventions_as_not_verified():
+    a = with_career(AffiliateFactory(), (date(2000, 1, 1), None, "effective"))
+    e = api_for(ManagerFactory()).get(f"/api/v1/affiliates/{a.pk}/eligibility/", {"on": "2026-01-01"}).json()
+    conventions = {c["key"]: c for c in e["conventions"]}
+    assert set(conventions) == {"service_counting", "month_end_birthday_rule"}
+    for c in conventions.values():
+        assert c["certainty"] == "L" and c["verified"] is False
+        assert c["effective_from"] == "1972-01-01" and c["source"] and c["description"] and c["value"]
+    assert conventions["service_counting"]["value"] == "30_day_months"
+    assert e["counting_stop"] == {
+        "until": "2038-03-14", "cause": "age_limit", "service_ended_on": None, "end_unknown": False}
+
+
+def test_the_api_counts_nothing_after_the_end_of_service():
+    a = with_career(
+        AffiliateFactory(status="left", service_ended_on=date(2015, 6, 30)), (date(2000, 1, 1), None, "effective")
+    )
+    api = api_for(ManagerFactory())
+    assert api.get(f"/api/v1/affiliates/{a.pk}/").json()["service_ended_on"] == "2015-06-30"
+    e = api.get(f"/api/v1/affiliates/{a.pk}/eligibility/", {"on": "2026-01-01"}).json()
+    assert e["effective_service"]["total"] == {"years": 15, "months": 6, "days": 0}
+    assert e["effective_service"]["periods"][0]["counted_until"] == "2015-06-30"
+    assert e["counting_stop"]["until"] == "2015-07-01" and e["counting_stop"]["cause"] == "end_of_service"
+    assert e["article_4"]["threshold_reached_on"] is None
+    assert e["estimate"]["service_before_2017"] == {"years": 15, "months": 6, "days": 0}
+    assert e["estimate"]["service_from_2017"] == {"years": 0, "months": 0, "days": 0}
 
 
 def test_no_token_no_capability_no_data():

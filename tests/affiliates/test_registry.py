@@ -88,6 +88,13 @@ def test_generator_writes_plausible_affiliates_spread_over_real_collectivities()
     assert SalaryRecord.objects.count() > 400
     assert FamilyMember.objects.filter(relation="child").exists()
     assert Affiliate.objects.filter(status="active").count() > 300
+    # The end of service is recorded for those no longer in activity (COPY wrote its column), and it
+    # is the last day of their last period.
+    assert not Affiliate.objects.filter(status="active", service_ended_on__isnull=False).exists()
+    gone = Affiliate.objects.exclude(status="active").prefetch_related("periods")
+    assert gone.exists() and not gone.filter(service_ended_on__isnull=True).exists()
+    for a in gone:
+        assert max(p.end for p in a.periods.all()) == a.service_ended_on, a.pk
 
 
 def test_generator_is_deterministic_and_appends_without_collisions():

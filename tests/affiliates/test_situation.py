@@ -4,8 +4,10 @@ from datetime import date
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from accounts.models import AuditEvent
+from affiliates.rules import YMD
 from tests.affiliates.factories import AffiliateFactory, with_career
 from tests.factories import (
     AgentFactory,
@@ -62,8 +64,81 @@ def test_not_yet_eligible_shows_the_projected_date(client):
     response = client.get(url(a, on="2026-11-23"))
     s = response.context["s"]
     assert not s.eligibility.eligible
-    assert s.eligibility.reached_on == date(2028, 1, 1) and s.eligibility.reached_projected
+    # 18 years from 2010-01-01: the 30 days of December 2027 are completed on the morning of the 31st.
+    assert s.eligibility.reached_on == date(2027, 12, 31) and s.eligibility.reached_projected
     assert "projection" in response.content.decode()
+
+
+def test_nothing_is_counted_after_the_age_limit(client):
+    # Born 1963-06-01: 63 on 2026-06-01. A situation computed for 2030 counts the service to the limit.
+    a = with_career(AffiliateFactory(sex="M", birth_date=date(1963, 6, 1), recruitment_date=date(1993, 6, 1)))
+    client.force_login(ManagerFactory())
+    for on in ("2030-01-01", "2026-06-01"):
+        s = client.get(url(a, on=on)).context["s"]
+        assert s.service.total == YMD(33), on  # not 36 years 7 months in 2030
+        assert s.stop.until == date(2026, 6, 1) and s.stop.cause == "age_limit"
+    s = client.get(url(a, on="2030-01-01")).context["s"]
+    assert any("2026-06-01" in line for line in s.eligibility.reasoning)  # counted up to the age limit
+    assert s.estimate_at_age_limit.service_before_2017 + s.estimate_at_age_limit.service_from_2017 == YMD(33)
+    assert s.estimate_early is None  # past the age limit: no early retirement
+
+
+def test_a_projection_stops_at_the_age_limit(client):
+    # Born 1975-03-14 (63 on 2038-03-14), recruited in 2020: a man's 24 years would come in 2043.
+    a = with_career(AffiliateFactory(sex="M", recruitment_date=date(2020, 1, 1)))
+    client.force_login(ManagerFactory())
+    response = client.get(url(a, on="2026-11-23"))
+    s = response.context["s"]
+    assert not s.eligibility.eligible and s.eligibility.reached_on is None
+    assert "2038-03-14" in s.eligibility.reasoning[-1]
+    assert 'data-testid="threshold-date"' not in response.content.decode()
+
+
+def test_nothing_is_counted_after_the_end_of_service(client):
+    a = with_career(
+        AffiliateFactory(status="deceased", service_ended_on=date(2015, 6, 30)), (date(2000, 1, 1), None, "effective")
+    )
+    client.force_login(ManagerFactory())
+    response = client.get(url(a, on="2026-01-01"))
+    s = response.context["s"]
+    assert s.service.total == YMD(15, 6) and s.stop.until == date(2015, 7, 1)
+    assert s.service.lines[0].counted_until == date(2015, 6, 30)
+    body = response.content.decode()
+    assert "15 ans 6 mois 0 jours" in body
+    assert 'data-testid="service-ended-on">30 juin 2015<' in body
+
+
+def test_an_unknown_end_of_service_is_said(client):
+    a = with_career(AffiliateFactory(status="left"), (date(2000, 1, 1), None, "effective"))
+    client.force_login(ManagerFactory())
+    response = client.get(url(a, on="2026-01-01"))
+    s = response.context["s"]
+    assert s.stop.end_unknown and s.stop.until == date(2026, 1, 1)
+    assert s.service.total == YMD(26) and s.eligibility.reached_on is not None  # a past date: a fact
+    from affiliates.rules import _stop_lines
+
+    unknown = _stop_lines(s.stop, s.on)  # the line saying the end of service is not recorded
+    assert len(unknown) == 1 and unknown[0] in s.eligibility.reasoning
+    body = response.content.decode()
+    assert escape(unknown[0]) in body
+    assert 'data-testid="service-ended-on"><span class="text-warning-emphasis">' in body
+
+
+def test_the_page_shows_the_counting_conventions_as_not_verified(client):
+    a = with_career(AffiliateFactory())
+    client.force_login(ManagerFactory())
+    response = client.get(url(a, on="2026-01-01"))
+    s = response.context["s"]
+    assert [p.key for p in s.conventions] == ["service_counting", "month_end_birthday_rule"]
+    assert all(p.certainty == "L" and p.unverified for p in s.conventions)
+    body = response.content.decode()
+    section = body[body.index('data-testid="conventions"'):]
+    section = section[: section.index("</section>")]
+    for p in s.conventions:
+        assert f'data-key="{p.key}" data-certainty="L"' in section
+        assert str(p.note)[:40] in section.replace("&#x27;", "'")
+    assert section.count('data-testid="not-verified"') == 2
+    assert "1972" in section and "(certitude L)" in section
 
 
 def test_each_consultation_is_audited(client):

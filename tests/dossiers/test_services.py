@@ -63,6 +63,21 @@ class TestOpening:
             open_(officers[1], affiliate, "refund")
         assert "droit à pension" in reasons(exc)
 
+    def test_opening_counts_service_up_to_the_stop_as_the_situation_page_does(self):
+        from affiliates.selectors import situation
+        from dossiers.models import DossierKind
+
+        refund, early = DossierKind.objects.get(code="refund"), DossierKind.objects.get(code="early")
+        # Left in 2015 with a period never closed: 15 years 6 months, not 26; the refund is open to her.
+        left = with_career(AffiliateFactory(status="left", service_ended_on=date(2015, 6, 30)), family=False)
+        on = date(2026, 1, 1)
+        assert not any("droit à pension" in str(p) for p in services.opening_problems(left, refund, on=on))
+        assert not situation(left, on=on).eligibility.eligible
+        # A man past his age limit (62 on 2022-01-01): 22 years counted, article 4 is not met.
+        old = with_career(AffiliateFactory(sex="M", birth_date=date(1960, 1, 1)), family=False)
+        assert situation(old, on=on).service.total.years == 22
+        assert any("L'article 4 n'est pas rempli" in str(p) for p in services.opening_problems(old, early, on=on))
+
     def test_one_open_dossier_of_a_kind(self, officers, affiliate):
         open_(officers[1], affiliate)
         with pytest.raises(DossierError) as exc:
