@@ -11,7 +11,7 @@ and the capability table (``accounts.permissions.rule_of``) and the scoping sele
 """
 
 import secrets
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -125,6 +125,16 @@ TOKEN_QUERY = (
     "FROM accounts_user u JOIN accounts_apitoken t ON t.user_id = u.id WHERE t.key_hash = %s")
 
 
+def _column(name, value):
+    """A token column read by the raw query as the ORM would give it: the backend converts only the
+    model's own columns, so on SQLite the dates of the joined token come as naive UTC (or text)."""
+    if name.endswith("_at") and value is not None:
+        value = ApiToken._meta.get_field(name).to_python(value)
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value, UTC)
+    return value
+
+
 def _token_and_account(key_hash: str) -> ApiToken | None:
     """The token of this hash with its account, in one plain query (the ORM's select_related compile
     cost a fifth of an exact lookup's time budget)."""
@@ -132,7 +142,8 @@ def _token_and_account(key_hash: str) -> ApiToken | None:
     if not users:
         return None
     user = users[0]
-    token = ApiToken(user=user, key_hash=key_hash, **{c: getattr(user, f"token_{c}") for c in TOKEN_COLUMNS})
+    values = {c: _column(c, getattr(user, f"token_{c}")) for c in TOKEN_COLUMNS}
+    token = ApiToken(user=user, key_hash=key_hash, **values)
     for c in TOKEN_COLUMNS:
         delattr(user, f"token_{c}")
     return token

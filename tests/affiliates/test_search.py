@@ -183,3 +183,24 @@ def test_every_lookup_path_returns_the_same_person_field_by_field():
             truth.status, truth.collectivity.kind, truth.collectivity.name_fr, truth.collectivity.name_ar), query
         (row,) = api.get("/api/v1/affiliates/", {"q": query}).json()["results"]
         assert row == expected, query
+
+
+@pytest.mark.slow
+def test_every_lookup_path_returns_the_same_person_on_sqlite_too(tmp_path):
+    """The comparison above on SQLite (make run's database), where the exact lookup takes the ORM path:
+    run in a subprocess, the suite's own database being PostgreSQL."""
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        pytest.skip("this run is on SQLite already")
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "DATABASE_URL", "REDIS_URL", "PYTEST_XDIST_WORKER")}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'lookup.sqlite3'}"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:randomly",
+         f"{__file__}::test_every_lookup_path_returns_the_same_person_field_by_field"],
+        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout[-3000:] + done.stderr[-2000:]
