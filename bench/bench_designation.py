@@ -1,6 +1,8 @@
-"""Designation spreadsheet: 1,590 officers (one per council) previewed and imported on PostgreSQL.
+"""Designation spreadsheet: 1,590 officers (one per council) previewed and imported on PostgreSQL;
+then each class of hostile workbook read in a subprocess under a memory limit (the tests' probe).
 
-Target (issue 2): preview + import under 10 s.
+Targets: preview + import under 10 s (issue 2); every hostile workbook answered in under 2 s with
+under 200 MB of memory (issue 13).
 """
 
 import io
@@ -57,6 +59,8 @@ def run():
         record2, _ = preview_designation(data, filename="bench.xlsx", by=admin)
         summary2, _ = apply_designation(record2, by=admin)
     total = preview.seconds + apply.seconds
+    hostile = _hostile()
+    hostile_ok = all(h["seconds"] < HOSTILE_SECONDS and h["grew_mb"] < HOSTILE_MB for h in hostile.values())
     return {
         "database": connection.vendor,
         "rows": len(councils),
@@ -69,5 +73,50 @@ def run():
         "second_import_seconds": round(again.seconds, 2),
         "second_import_unchanged": summary2["unchanged"],
         "target_seconds": TARGET_SECONDS,
-        "targets_met": total < TARGET_SECONDS and summary["create"] == len(councils) and summary2["create"] == 0,
+        "hostile": hostile,
+        "hostile_targets": f"< {HOSTILE_SECONDS} s, < {HOSTILE_MB} MB",
+        "targets_met": (total < TARGET_SECONDS and summary["create"] == len(councils) and summary2["create"] == 0
+                        and hostile_ok),
     }
+
+
+HOSTILE_SECONDS, HOSTILE_MB = 2.0, 200
+
+
+def _hostile() -> dict:
+    """Each hostile class of tests/accounts/test_designation_hostile.py, measured: seconds, MB grown."""
+    import random
+    import re
+    import string
+    import tempfile
+    from pathlib import Path
+
+    from tests.accounts import test_designation_hostile as h
+    from tests.accounts.sheets import officer, workbook
+
+    sheet = workbook([officer(n) for n in range(1, 301)])
+    noise = "".join(random.Random(3).choices(string.ascii_letters, k=3 * 1024 * 1024))
+    laughs = ('<!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+              '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>')
+    cases = {
+        "claims A1:XFD1048576 (read as it is)": h.repack(sheet, h.in_sheet(
+            lambda t: re.sub(r'<dimension ref="[^"]+"', '<dimension ref="A1:XFD1048576"', t))),
+        "a value in XFD1048576": h.repack(sheet, h.in_sheet(lambda t: t.replace(
+            "</sheetData>", '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+                            "</sheetData>"))),
+        "one 400 MB cell": h.huge_cell(sheet, 400),
+        "one 21 MB cell": h.huge_cell(sheet, 21),
+        "a 3 MB incompressible cell (row refused)": h.repack(sheet, h.in_sheet(
+            lambda t: t.replace(h.MARKER, f"<t>{noise}</t>", 1))),
+        "5,000 parts": h.repack(sheet, extra=[(f"xl/media/p{n}.bin", b"x") for n in range(5000)]),
+        "ratio over 100 (8 MB of zeros)": h.repack(sheet, extra=[("xl/media/i.png", b"\0" * (8 * 1024 * 1024))]),
+        "entity expansion": h.repack(sheet, h.in_sheet(lambda t: laughs + t.replace(h.MARKER, "<t>&c;</t>", 1))),
+    }
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, data in cases.items():
+            result = h.probe(Path(tmp), data, settings)
+            out[name] = {"file_kb": round(len(data) / 1024), "seconds": round(result["seconds"], 3),
+                         "grew_mb": round(result["grew_mb"], 1),
+                         "answer": "read" if "rows" in result else "refused"}
+    return out
