@@ -157,12 +157,12 @@ def email_status_text(email: LinkEmail) -> str:
         return _("delivered to the mail server on %(when)s") % {"when": when.strftime("%Y-%m-%d %H:%M")}
     if email.status == LinkEmail.Status.QUEUED:
         return _("waiting to be sent")
+    reason = mail.failure_reason(email.last_error)
     if email.next_attempt_at:
         return _("failed (%(n)d attempts): %(error)s — next try at %(next)s") % {
-            "n": email.attempts, "error": email.last_error[:120],
+            "n": email.attempts, "error": reason,
             "next": timezone.localtime(email.next_attempt_at).strftime("%Y-%m-%d %H:%M")}
-    return _("failed (%(n)d attempts): %(error)s — given up; send it again") % {
-        "n": email.attempts, "error": email.last_error[:120]}
+    return _("failed (%(n)d attempts): %(error)s — given up; send it again") % {"n": email.attempts, "error": reason}
 
 
 @admin.register(LinkEmail)

@@ -151,6 +151,21 @@ def _failed(email: LinkEmail, error: str, now, *, final=False) -> None:
                      email.attempts, error)
 
 
+_UNREACHABLE = ("ConnectionRefusedError", "ConnectionResetError", "TimeoutError", "OSError", "gaierror",
+                "SMTPConnectError", "SMTPServerDisconnected", "socket")
+
+
+def failure_reason(error: str):
+    """What a stored failure means, for the page (the technical text stays in ``last_error``)."""
+    if error.startswith(_UNREACHABLE):
+        return _("the mail server cannot be reached")
+    if error.startswith("SMTPRecipientsRefused"):
+        return _("the mail server refused the address")
+    if error.startswith("the account"):
+        return _("the account is disabled or has no e-mail address")
+    return _("the mail server refused the message")
+
+
 def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
 
