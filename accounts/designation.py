@@ -20,6 +20,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils.cell import range_boundaries
 
 from eretraite import antivirus
 from eretraite.i18n import Deferred, in_each, is_arabic, shown
@@ -181,8 +182,6 @@ def _scan_sheet(source, *, limit: int) -> tuple[int, list[tuple[int, int, int, i
     and the merged ranges ``(min_col, min_row, max_col, max_row, ref)``. Rows are dropped as they are
     seen, so memory stays flat; a sheet of more than ``limit`` filled rows, or with a value beyond
     ``limit + ROW_SLACK``, is refused here without reading further."""
-    from openpyxl.utils.cell import range_boundaries
-
     last = filled = row_number = 0
     merged = []
     sheet_data = None

@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from eretraite.celery import app
 from eretraite.i18n import OFFICIAL
 
 from .models import ActivationLink, LinkEmail, User
@@ -116,12 +117,16 @@ def retry(emails, *, by=None) -> int:
 def kick() -> None:
     """Have the worker send what is due. A broker outage only delays: the sweep (beat) finds the rows.
     In embedded mode (``make run``: no broker, tasks eager) the sending runs here, after the commit."""
-    from .tasks import send_link_emails
-
     try:
-        send_link_emails.delay()
+        if app.conf.task_always_eager:
+            send_all_due()
+        else:
+            app.send_task(SEND_TASK)
     except Exception:  # noqa: BLE001 (the confirmation must not fail; the sweep sends them)
         logger.warning("link e-mails: could not wake the worker; the sweep will send them", exc_info=True)
+
+
+SEND_TASK = "accounts.send_link_emails"  # accounts/tasks.py
 
 
 # --- sending (the worker) --------------------------------------------------------------------------

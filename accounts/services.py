@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import mail, rules
+from . import designation, mail, rules
 from .mail import secret_hash  # noqa: F401 (accounts' other modules hash their secrets through services)
 from .models import ActivationLink, AuditEvent, Collectivity, DesignationImport, LinkEmail, User
 from .permissions import Capability, can
@@ -403,8 +403,6 @@ def preview_designation(data: bytes, *, filename: str, by: User):
     its reasons in ``import_record.file_errors`` and nothing of its content; a file that can be read
     keeps every row's outcome (``outcomes``), the refused ones with their reasons.
     """
-    from . import designation
-
     record = DesignationImport(uploaded_by=by, filename=filename[:255], sha256=hashlib.sha256(data).hexdigest())
     try:
         raw_rows = designation.read_workbook(data)
@@ -435,8 +433,6 @@ def apply_designation(record, *, by: User):
     it, so the confirmation never waits for the mail server and a dead one loses no link.
     Every row's outcome is kept with the import. Returns ``(summary, rows)``.
     """
-    from . import designation
-
     now = timezone.now()
     with transaction.atomic():
         record = DesignationImport.objects.select_for_update().get(pk=record.pk)
@@ -487,8 +483,6 @@ def _audit_event(action, actor, target, at, data) -> AuditEvent:
 
 
 def export_designations() -> bytes:
-    from . import designation
-
     managers = (
         User.objects.filter(role=User.Role.MANAGER, is_active=True)
         .select_related("collectivity", "collectivity__province")

@@ -11,7 +11,7 @@ def lock_inactive_accounts():
     services.lock_inactive_accounts()
 
 
-@shared_task(name="accounts.send_link_emails", ignore_result=True)
+@shared_task(name=mail.SEND_TASK, ignore_result=True)
 def send_link_emails():
     """Send the activation and password-reset e-mails that are due (woken on commit, and every minute)."""
     mail.send_all_due()
