@@ -107,12 +107,15 @@ class CmrClient:
 
     # --- transport -----------------------------------------------------------------------------
 
-    def _request(self, method: str, path: str, *, fields=None, params=None, headers=None) -> _Answer:
+    def _request(self, method: str, path: str, *, fields=None, params=None, headers=None, payload=None) -> _Answer:
         url = f"{self.base_url}{path}"
         headers = {**self.http.headers, **(headers or {})}  # urllib3 sends the pool's only when given none
         body = None
         if fields is not None:
             body, headers["Content-Type"] = urllib3.encode_multipart_formdata(fields)
+        elif payload is not None:
+            body = json.dumps(payload, ensure_ascii=False).encode()
+            headers["Content-Type"] = "application/json"
         try:
             response = self.http.request(method, url, body=body, fields=params, headers=headers,
                                          timeout=self.timeout, redirect=False)
@@ -197,6 +200,25 @@ class CmrClient:
             status=response.status_code,
             body=data,
         )
+
+    def command_stage(self, reference: str, *, idempotency_key: str, stage: str,
+                      details: dict[str, Any]) -> rules.StageEvent:
+        """Have the back office move a dossier to ``stage`` (a CMR agent's act in the portal), once per
+        key. Returns the stage event it recorded (validated as a callback's), which its callback will
+        carry again. ``CmrConflictError``: the dossier cannot take the stage now (its current stage is
+        in the message), or the key was used for another command."""
+        path = f"/dossiers/{reference}/stages"
+        response = self._request("POST", path, payload={"stage": stage, "details": details},
+                                 headers={"Idempotency-Key": idempotency_key})
+        data = self._json("POST", path, response)
+        if not 200 <= response.status_code < 300 or not isinstance(data.get("event"), dict):
+            raise CmrRetryableError(f"POST {path}: HTTP {response.status_code} carries no stage event",
+                                    status=response.status_code, body=response.text, code="no_event")
+        try:
+            return rules.parse_event(json.dumps(data["event"]).encode())
+        except rules.CallbackRejected as exc:
+            raise CmrRetryableError(f"POST {path}: the stage event is malformed ({exc.code})",
+                                    status=response.status_code, body=response.text, code="bad_event") from exc
 
     def get_stages(self, reference: str) -> dict[str, Any]:
         """A dossier's current stage and history, for the reconciliation of lost callbacks."""

@@ -20,7 +20,7 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 # --- stages ---------------------------------------------------------------------------------------
@@ -213,6 +213,69 @@ def parse_event(body: bytes) -> StageEvent:
         occurred_at=occurred_at,
         details=details,
     )
+
+
+# --- stage commands and stage details -------------------------------------------------------------
+#
+# A CMR agent's act in the portal is a command to the back office (``POST /dossiers/{ref}/stages``,
+# with an Idempotency-Key): the back office applies it as its own stage change and reports it like
+# any other (its answer carries the event, its callback the same event id). The details a stage
+# carries are one vocabulary for the command, the answer, the callback and the history.
+
+REQUESTED_DOCUMENTS = "requested_documents"  # [{"code": checklist item code, "label": optional}]
+REQUEST_TEXT = "text"  # free text of a request
+REASON = "reason"  # a rejection's reason
+PENSION_NUMBER = "pension_number"
+MONTHLY_AMOUNT = "monthly_amount"  # a decimal string, dirhams a month
+EFFECTIVE_DATE = "effective_date"  # YYYY-MM-DD
+ACTED_BY = "by"  # the CMR agent's name, as the portal knows him
+COMMAND_STAGES = (UNDER_REVIEW, DOCUMENTS_REQUESTED, LIQUIDATED, IN_PAYMENT, REJECTED)
+_CODE_RE = re.compile(r"[a-z0-9_]{1,60}")
+_AMOUNT_RE = re.compile(r"[0-9]{1,9}(\.[0-9]{1,2})?")
+
+
+def details_errors(stage: str, details: Any) -> list[str]:
+    """What a stage's details lack or get wrong (empty when they are sound): a document request names
+    items or says what it wants, a liquidation gives the pension number, amount and effective date, a
+    rejection its reason."""
+    if not isinstance(details, dict):
+        return ["details: a JSON object is required"]
+    errors = []
+    if stage == DOCUMENTS_REQUESTED:
+        items = details.get(REQUESTED_DOCUMENTS) or []
+        if not isinstance(items, list):
+            return [f"{REQUESTED_DOCUMENTS}: a list"]
+        for i, item in enumerate(items):
+            code = item.get("code") if isinstance(item, dict) else None
+            if not isinstance(code, str) or not _CODE_RE.fullmatch(code):
+                errors.append(f"{REQUESTED_DOCUMENTS}[{i}].code: a checklist item code")
+        text = details.get(REQUEST_TEXT, "")
+        if not isinstance(text, str) or len(text) > 2000:
+            errors.append(f"{REQUEST_TEXT}: at most 2000 characters")
+        if not items and not (isinstance(text, str) and text.strip()):
+            errors.append("a request names documents or says what is wanted")
+    elif stage == LIQUIDATED:
+        number = details.get(PENSION_NUMBER)
+        if not isinstance(number, str) or not 1 <= len(number.strip()) <= 40:
+            errors.append(f"{PENSION_NUMBER}: required")
+        amount = details.get(MONTHLY_AMOUNT)
+        if not isinstance(amount, str) or not _AMOUNT_RE.fullmatch(amount) or float(amount) <= 0:
+            errors.append(f"{MONTHLY_AMOUNT}: a positive amount such as 4512.30")
+        try:
+            date.fromisoformat(str(details.get(EFFECTIVE_DATE, "")))
+        except ValueError:
+            errors.append(f"{EFFECTIVE_DATE}: a date YYYY-MM-DD")
+    elif stage == REJECTED:
+        reason = details.get(REASON)
+        if not isinstance(reason, str) or not 1 <= len(reason.strip()) <= 2000:
+            errors.append(f"{REASON}: required (at most 2000 characters)")
+    return errors
+
+
+def command_fingerprint(stage: str, details: dict[str, Any]) -> str:
+    """Identifies a command's content: the same key with other content is a conflict."""
+    return sha256_hex(json.dumps({"stage": stage, "details": details}, sort_keys=True, separators=(",", ":"),
+                                 ensure_ascii=False).encode())
 
 
 # --- delivery manifest ----------------------------------------------------------------------------

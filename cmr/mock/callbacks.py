@@ -8,6 +8,7 @@ A dossier's events are sent in order: its next event waits until the previous on
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import random
 import threading
@@ -22,9 +23,11 @@ from .store import Store
 
 log = logging.getLogger("cmr.mock.callbacks")
 
-# Answers after which the portal may accept the same event later (it is down, busy, or does not yet
-# know the dossier because the delivery answer was lost). Any other 4xx is final.
-RETRYABLE_STATUSES = frozenset({404, 408, 425, 429})
+# Answers after which the portal may accept the same event later (it is down, busy, does not yet
+# know the dossier because the delivery answer was lost, or holds the report as a conflict until it
+# reconciles: 409). Any other 4xx is final. Every retry backs off; after ``max_attempts`` the callback
+# is given up, shown in ``GET /admin/callbacks`` and resent by ``POST /admin/callbacks/retry``.
+RETRYABLE_STATUSES = frozenset({404, 408, 409, 425, 429})
 
 
 class CallbackSender(threading.Thread):
@@ -143,11 +146,19 @@ class Timer(threading.Thread):
             if target is None:
                 continue
             try:
-                self.store.advance(row["reference"], target, source="timer")
+                self.store.advance(row["reference"], target, liquidation_details(row["reference"])
+                                   if target == rules.LIQUIDATED else None, source="timer")
                 moved += 1
             except Exception as exc:  # moved by hand meanwhile
                 log.info("timer could not move %s: %s", row["reference"], exc)
         return moved
+
+
+def liquidation_details(reference: str) -> dict:
+    """What a liquidation reports (the demo's figures): the pension number, the monthly amount, the date."""
+    digits = "".join(c for c in reference if c.isdigit())[-7:] or "1"
+    return {rules.PENSION_NUMBER: f"P{int(digits):09d}", rules.MONTHLY_AMOUNT: f"{3000 + int(digits) % 5000}.00",
+            rules.EFFECTIVE_DATE: (dt.date.today().replace(day=1) + dt.timedelta(days=32)).replace(day=1).isoformat()}
 
 
 def next_happy_stage(stage: str) -> str | None:

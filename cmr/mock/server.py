@@ -6,6 +6,7 @@ Routes (documented in ``openapi.yaml``, served at ``/openapi.yaml`` and ``/opena
     GET  /dossiers?portal_dossier_id=X   find deliveries
     GET  /dossiers/{ref}                 one dossier, its documents and stage history
     GET  /dossiers/{ref}/stages          its current stage and history
+    POST /dossiers/{ref}/stages          a stage commanded by the portal (a CMR agent's act), Idempotency-Key
     GET  /stats                          distinct dossiers, duplicate deliveries, count per stage
     GET|POST /admin/faults               fault injection (token)
     POST /admin/dossiers/{ref}/stage     move a dossier (token)
@@ -153,6 +154,7 @@ class Handler(BaseHTTPRequestHandler):
         ("GET", r"/dossiers", "find", True, False),
         ("GET", r"/dossiers/(?P<ref>[A-Za-z0-9-]{1,64})", "dossier", True, False),
         ("GET", r"/dossiers/(?P<ref>[A-Za-z0-9-]{1,64})/stages", "stages", True, False),
+        ("POST", r"/dossiers/(?P<ref>[A-Za-z0-9-]{1,64})/stages", "stage_command", True, False),
         ("GET", r"/admin/faults", "get_faults", False, True),
         ("POST", r"/admin/faults", "set_faults", False, True),
         ("POST", r"/admin/dossiers/(?P<ref>[A-Za-z0-9-]{1,64})/stage", "admin_stage", False, True),
@@ -424,6 +426,15 @@ class Handler(BaseHTTPRequestHandler):
 
     def stages(self, ref):
         return 200, self.app.store.stages(ref), {}
+
+    def stage_command(self, ref):
+        key = self.headers.get("Idempotency-Key", "").strip()
+        if not key:
+            return 400, {"error": "idempotency_key_required",
+                         "message": "the Idempotency-Key header is required"}, {}
+        data = self._json_body()
+        answer = self.app.store.command(ref, key, str(data.get("stage", "")), data.get("details") or {})
+        return answer.status, answer.body, {REPLAYED_HEADER: "true" if answer.replayed else "false"}
 
     # --- the page ------------------------------------------------------------------------------
 

@@ -77,6 +77,15 @@ CREATE TABLE IF NOT EXISTS counters (
     name TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS stage_commands (
+    idempotency_key TEXT PRIMARY KEY,
+    reference TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    response_status INTEGER NOT NULL,
+    response_body TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    replays INTEGER NOT NULL DEFAULT 0
+);
 """
 
 COUNTERS = (
@@ -88,6 +97,9 @@ COUNTERS = (
     "injected_timeouts",
     "injected_bad_answers",
     "injected_down",
+    "stage_commands",         # commands applied (a CMR agent's act in the portal)
+    "duplicate_commands",     # replays of a command's Idempotency-Key
+    "refused_commands",       # a stage the dossier cannot take, or bad details
 )
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
@@ -347,6 +359,56 @@ class Store:
             self.on_callback_enqueued()
         return event.to_payload()
 
+    def command(self, reference: str, idempotency_key: str, stage: str, details: Any) -> Answer:
+        """A stage change commanded by the portal (a CMR agent's act there), applied once per key.
+
+        Applied as the back office's own change: recorded in the history and reported by callback like
+        any other, and answered with that event, so the portal may apply it at once. A replay gets the
+        first answer; other content under the same key is a conflict (409); a stage the dossier cannot
+        take now is refused (409) with its current stage, so the portal can show both sides.
+        """
+        if not idempotency_key or len(idempotency_key) > 200:
+            raise InvalidPayload("Idempotency-Key header required (1 to 200 characters)")
+        if stage not in rules.COMMAND_STAGES:
+            raise InvalidPayload(f"stage {str(stage)[:40]!r} cannot be commanded",
+                                 [f"stages: {', '.join(rules.COMMAND_STAGES)}"])
+        errors = rules.details_errors(stage, details)
+        if errors:
+            self.bump("refused_commands")
+            raise InvalidPayload("the command's details are incomplete", errors)
+        fingerprint = rules.command_fingerprint(stage, details)
+        with self._write() as conn:
+            row = conn.execute("SELECT * FROM stage_commands WHERE idempotency_key = ?",
+                               (idempotency_key,)).fetchone()
+            if row is not None:
+                if row["fingerprint"] != fingerprint or row["reference"] != reference:
+                    self._bump(conn, "conflicts")
+                    raise IdempotencyConflict("this Idempotency-Key was already used for another command")
+                conn.execute("UPDATE stage_commands SET replays = replays + 1 WHERE idempotency_key = ?",
+                             (idempotency_key,))
+                self._bump(conn, "duplicate_commands")
+                return Answer(row["response_status"], json.loads(row["response_body"]), replayed=True)
+            dossier = conn.execute("SELECT * FROM dossiers WHERE reference = ?", (reference,)).fetchone()
+            if dossier is None:
+                raise NotFound(f"no dossier {reference}")
+            if dossier["stage"] is None:
+                raise StageNotAllowed(f"{reference} is a supplement; it has no stages")
+            if not rules.can_move(dossier["stage"], stage):
+                self._bump(conn, "refused_commands")
+                raise StageNotAllowed(f"{reference} cannot move from {dossier['stage']} to {stage}",
+                                      [f"current_stage: {dossier['stage']}"])
+            event = self._record_stage(conn, reference, dossier["portal_dossier_id"], stage, dossier["stage"],
+                                       details, "portal")
+            body = {"reference": reference, "event": event.to_payload()}
+            conn.execute(
+                "INSERT INTO stage_commands (idempotency_key, reference, fingerprint, response_status, "
+                "response_body, received_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (idempotency_key, reference, fingerprint, 201, json.dumps(body), now_iso()))
+            self._bump(conn, "stage_commands")
+        if self.on_callback_enqueued:
+            self.on_callback_enqueued()
+        return Answer(201, body)
+
     def due_for_timer(self, older_than: float) -> list[sqlite3.Row]:
         return self._connection().execute(
             "SELECT reference, stage FROM dossiers WHERE stage IS NOT NULL "
@@ -432,6 +494,9 @@ class Store:
             "duplicate_deliveries": counters.pop("duplicate_deliveries"),
             "conflicts": counters.pop("conflicts"),
             "rejected_payloads": counters.pop("rejected_payloads"),
+            "stage_commands": counters.pop("stage_commands"),
+            "duplicate_commands": counters.pop("duplicate_commands"),
+            "refused_commands": counters.pop("refused_commands"),
             "by_stage": by_stage,
             "callbacks": callbacks,
             "injected_faults": {k.removeprefix("injected_"): v for k, v in counters.items()},
