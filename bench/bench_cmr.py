@@ -1,7 +1,7 @@
 """The outbox's throughput: certified dossiers to CMR references, on real Celery workers and Redis.
 
 N dossiers (default 2,000; BENCH_CMR_DOSSIERS) of five 200 KB PDFs each. Measured from committed
-outbox rows, each queued for sending as certification does it (``cmr.services._queue``: a kick task
+outbox rows, each queued for sending as certification does it (``cmr.outbox.queue``: a kick task
 unless one is waiting), to every transmission delivered, with one and with two worker processes
 (threads pool, 4 threads each: BENCH_CMR_POOL, BENCH_CMR_CONCURRENCY; run as deployed: no DEBUG,
 persistent connections) on a Redis server of the bench's own, against the real mock back office (no
@@ -96,7 +96,7 @@ def _continue_sequences():
 
 def _reset(dossiers):
     from cmr.models import Transmission
-    from cmr.services import idempotency_key
+    from cmr.outbox import idempotency_key
     from dossiers.models import Dossier
 
     Transmission.objects.all().delete()
@@ -111,7 +111,7 @@ def _reset(dossiers):
 def _run_workers(workers, dossiers, tmp):
     from celery import Celery
 
-    from cmr import services
+    from cmr import outbox
     from cmr.models import Transmission
     from tests.cmr.test_outbox_faults import QUEUE, OwnRedis, start_worker
     from tests.cmr_mock import MockCmr
@@ -137,9 +137,9 @@ def _run_workers(workers, dossiers, tmp):
         # what each certification's on-commit does, as deployed (a broker; the kick key in the workers' Redis)
         with (override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                                     "LOCATION": redis.url}}),
-              patch.object(services, "publish", publish), patch.object(services, "_eager", lambda: False)):
+              patch.object(outbox, "publish", publish), patch.object(outbox, "eager", lambda: False)):
             for pk in pks:
-                services._queue(pk)
+                outbox.queue(pk)
         while Transmission.objects.filter(status="delivered").count() < len(pks):
             time.sleep(0.2)
             if time.perf_counter() - start > 3600:
@@ -173,7 +173,7 @@ def _bare_loop(dossiers, tmp):
     client (``cmr.client.CmrClient``, one connection kept alive): what the outbox adds is what differs."""
     from cmr.client import CmrClient
     from cmr.models import Transmission
-    from cmr.services import build_delivery
+    from cmr.sender import build_delivery
     from tests.cmr_mock import MockCmr
 
     _reset(dossiers)

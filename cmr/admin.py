@@ -4,7 +4,7 @@ from django.utils.translation import ngettext
 
 from accounts.admin_audit import AuditedAdmin
 
-from . import services
+from . import sender
 from .models import CmrEvent, Transmission
 
 
@@ -42,7 +42,7 @@ class TransmissionAdmin(AuditedAdmin):
         count = 0
         for pk in queryset.filter(status__in=[Transmission.Status.FAILED, Transmission.Status.PENDING]) \
                 .values_list("pk", flat=True):
-            services.retry_transmission(pk, by=request.user)
+            sender.retry_transmission(pk, by=request.user)
             count += 1
         self.message_user(request, ngettext("%d transmission queued again.", "%d transmissions queued again.",
                                             count) % count)

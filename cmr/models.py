@@ -60,8 +60,20 @@ class Transmission(models.Model):
         DELIVERED = "delivered", _("Delivered")
         FAILED = "failed", _("Failed")
 
+    class Kind(models.TextChoices):
+        DELIVERY = "delivery", _("certified dossier")
+        COMMAND = "command", _("stage command")
+
     dossier = models.ForeignKey("dossiers.Dossier", on_delete=models.CASCADE, related_name="transmissions",
                                 verbose_name=_("dossier"))
+    # A delivery carries a certified round; a command, a CMR agent's stage act in the portal, which the
+    # back office applies and confirms (its answer, its callback) before the portal's state changes.
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.DELIVERY)
+    stage = models.CharField(_("stage"), max_length=32, blank=True, choices=CmrStage.choices)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    requested_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+", verbose_name=_("requested by"))
+    event_id = models.CharField(_("confirming event"), max_length=100, blank=True)
     round = models.PositiveSmallIntegerField(_("round"), default=1)
     idempotency_key = models.CharField(_("idempotency key"), max_length=80, unique=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING,
@@ -79,10 +91,46 @@ class Transmission(models.Model):
         verbose_name = _("transmission to the CMR")
         verbose_name_plural = _("transmissions to the CMR")
         ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["dossier", "round"], name="one_transmission_per_round")]
+        constraints = [models.UniqueConstraint(fields=["dossier", "round"], name="one_transmission_per_round",
+                                               condition=models.Q(kind="delivery"))]
         # The rows still to send, only: the claim's index stays small however many were delivered.
         indexes = [models.Index(fields=["next_attempt_at"], name="cmr_transmission_open",
                                 condition=models.Q(status__in=["pending", "sending"]))]
 
     def __str__(self):
         return f"{self.idempotency_key} ({self.status})"
+
+
+class StageConflict(models.Model):
+    """A stage report of the back office that the portal could not apply: the two records disagree.
+
+    Kept (the event itself is not recorded, so the back office's retries and the reconciliation can
+    still apply it), shown to CMR staff and the DGCT with both sides' stages, and closed when the
+    event is applied at last or the reconciliation finds both sides at the same stage.
+    """
+
+    dossier = models.ForeignKey("dossiers.Dossier", on_delete=models.CASCADE, related_name="stage_conflicts",
+                                verbose_name=_("dossier"))
+    event_id = models.CharField(_("event id"), max_length=100, unique=True)
+    cmr_reference = models.CharField(_("CMR reference"), max_length=64)
+    cmr_stage = models.CharField(_("the CMR's stage"), max_length=32, choices=CmrStage.choices)
+    cmr_previous_stage = models.CharField(_("the CMR's previous stage"), max_length=32, blank=True,
+                                          choices=CmrStage.choices)
+    portal_state = models.CharField(_("the portal's state"), max_length=32)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    reason = models.TextField(_("why it was refused"), blank=True)
+    first_seen_at = models.DateTimeField(_("first seen"), default=timezone.now)
+    last_seen_at = models.DateTimeField(_("last seen"), default=timezone.now)
+    times = models.PositiveIntegerField(_("reports"), default=1)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolution = models.CharField(_("resolution"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("stage conflict with the CMR")
+        verbose_name_plural = _("stage conflicts with the CMR")
+        ordering = ["-last_seen_at"]
+        indexes = [models.Index(fields=["dossier"], name="cmr_conflict_open",
+                                condition=models.Q(resolved_at__isnull=True))]
+
+    def __str__(self):
+        return f"{self.cmr_reference}: CMR {self.cmr_stage} / portal {self.portal_state}"

@@ -1,4 +1,5 @@
-"""The back office's callbacks: thin — verify (rules), apply once (services), answer."""
+"""The back office's callbacks: thin — verify (rules), apply once (stages), answer; the failed
+transmissions and their retry (sender)."""
 
 import logging
 
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import Capability, requires
 
-from . import rules, selectors, services
+from . import rules, selectors, sender, stages
 from .models import Transmission
 
 log = logging.getLogger("cmr.callbacks")
@@ -48,13 +49,13 @@ def callback(request):
         log.warning("CMR callback refused from %s: %s %s", client, exc.code, exc.detail)
         return JsonResponse({"status": "refused", "error": exc.code}, status=exc.status)
     try:
-        outcome = services.receive_stage_event(event)
-    except services.StageEventRefused as exc:
+        outcome = stages.receive_stage_event(event)
+    except stages.StageEventRefused as exc:
         log.warning("CMR event %s refused (%s): %s -> %s: %s", event.event_id, exc.code,
                     event.cmr_reference, event.stage, exc)
         return JsonResponse({"status": "refused", "error": exc.code, "event_id": event.event_id},
                             status=exc.status)
-    if outcome == services.DUPLICATE:
+    if outcome == stages.DUPLICATE:
         log.info("CMR event %s already applied: ignored", event.event_id)
     return JsonResponse({"status": outcome, "event_id": event.event_id})
 
@@ -74,6 +75,6 @@ def transmissions(request):
 @require_POST
 def retry(request, pk):
     transmission = get_object_or_404(Transmission, pk=pk)
-    services.retry_transmission(transmission.pk, by=request.user)
+    sender.retry_transmission(transmission.pk, by=request.user)
     messages.success(request, _("The transmission was queued again."))
     return redirect(f"{reverse('cmr:transmissions')}?status={request.POST.get('status', 'failed')}")

@@ -20,7 +20,8 @@ from eretraite.api import JSONBodyParser, refusal
 from eretraite.uploads import refused_uploads
 from signatures.services import MESSAGES, Code
 
-from . import selectors, services
+from . import selectors, services, transitions
+from .errors import DossierError
 from .serializers import (
     DocumentSerializer,
     DocumentUploadSerializer,
@@ -29,7 +30,6 @@ from .serializers import (
     OpenDossierSerializer,
     ReasonSerializer,
 )
-from .services import DossierError
 
 PAGE_SIZE = 50
 
@@ -62,6 +62,7 @@ class DossierViewSet(viewsets.ViewSet):
         dossier = dossier or selectors.get_dossier(request.user, pk)
         dossier.checklist = selectors.checklist(dossier)
         dossier.timeline = list(dossier.events.all())
+        dossier.next_step = transitions.next_step(request.user, dossier, lines=dossier.checklist)
         return Response(DossierDetailSerializer(dossier).data, status=code)
 
     @extend_schema(parameters=[OpenApiParameter("status", str), OpenApiParameter("kind", str),

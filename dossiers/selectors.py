@@ -3,16 +3,20 @@
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.permissions import Capability, can
-from accounts.selectors import visible_collectivities
-from affiliates.models import FamilyMember
+from accounts.selectors import activated, visible_collectivities
+from affiliates.models import Affiliate, FamilyMember
+from affiliates.selectors import approaching_age_limit, counting_stop
 from signatures.services import VerificationReport
 
-from .models import ChecklistItem, Document, Dossier, Event
+from . import rules
+from .models import ChecklistItem, Document, Dossier, DossierKind, Event
+from .workflow import CLOSED, STAGE_TRANSITION, State
 
 
 def dossiers_for(user) -> QuerySet[Dossier]:
@@ -113,24 +117,9 @@ def filtered_dossiers(user, *, state="", kind="", region=None, collectivity="", 
         "state_date": ["state_changed_at", "pk"],
         "opened": ["-created_at", "-pk"],
     }.get(sort, ["due_date", "state_changed_at", "pk"])
-    from django.db.models import F
-
     if order[0] == "due_date":
         return qs.order_by(F("due_date").asc(nulls_last=True), *order[1:])
     return qs.order_by(*order)
-
-
-def available_actions(user, dossier) -> list:
-    """The workflow transitions ``user`` may offer on this dossier's page (the service re-checks)."""
-    from .services import may_act
-    from .workflow import Actor, transitions_from
-
-    return [t for t in transitions_from(dossier.state)
-            if t.actor != Actor.SYSTEM and t.name not in STAGE_ONLY and may_act(user, dossier, t)]
-
-
-# Transitions the page offers through their own forms rather than the plain action buttons.
-STAGE_ONLY = {"request_documents"}
 
 
 def certifications_for(dossier):
@@ -138,8 +127,6 @@ def certifications_for(dossier):
 
 
 def recent_cmr_events(user, limit=10):
-    from .workflow import STAGE_TRANSITION
-
     return list(Event.objects.filter(dossier__in=dossiers_for(user).values("pk"),
                                      action__in=list(STAGE_TRANSITION.values()))
                 .select_related("dossier__kind", "dossier__affiliate").order_by("-at")[:limit])
@@ -147,10 +134,6 @@ def recent_cmr_events(user, limit=10):
 
 def approaching_without_dossier(user, *, limit=10):
     """Affiliates reaching the age limit within 12 months who have no dossier yet (cancelled ones aside)."""
-    from affiliates.selectors import approaching_age_limit
-
-    from .workflow import State
-
     return list(approaching_age_limit(user).exclude(
         pk__in=Dossier.objects.exclude(state=State.CANCELLED).values("affiliate_id"))[:limit])
 
@@ -167,3 +150,35 @@ def changes_after_signing(document) -> list:
     except (KeyError, ValueError, TypeError, IndexError):
         return []
     return list(signature.change_labels)
+
+
+def officers_of(collectivity) -> list[User]:
+    """The collectivity's own officers who can act today (active, activated), by name: whom the dossier
+    page names as able to take a step (``dossiers.transitions.next_step``)."""
+    return list(activated(User.objects.filter(collectivity=collectivity, is_active=True))
+                .order_by("full_name", "pk"))
+
+
+# --- opening ---------------------------------------------------------------------------------------
+
+def opening_facts(affiliate: Affiliate, kind: DossierKind, *, parent: Dossier | None = None,
+                  on: date | None = None) -> rules.Opening:
+    """What the opening rules (``dossiers.rules``) read about this affiliate, kind and earlier dossier."""
+    on = on or timezone.localdate()
+    return rules.Opening(
+        kind=kind.code, kind_offered=kind.is_active, on=on,
+        in_activity=affiliate.status == Affiliate.Status.ACTIVE, status_label=affiliate.get_status_display(),
+        deceased=affiliate.status == Affiliate.Status.DECEASED, sex=affiliate.sex,
+        periods=tuple(p.as_rule() for p in affiliate.periods.all()),
+        stop=counting_stop(affiliate, on=on),  # as on the situation page: nothing after the age limit or the end
+        open_dossier_of_kind=Dossier.objects.filter(affiliate=affiliate, kind=kind).exclude(
+            state__in=sorted(CLOSED)).exists(),
+        earlier=rules.EarlierDossier(same_affiliate=parent.affiliate_id == affiliate.pk, state=parent.state)
+        if parent is not None else None,
+    )
+
+
+def opening_problems(affiliate: Affiliate, kind: DossierKind, *, parent: Dossier | None = None,
+                     on: date | None = None) -> list:
+    """Why this kind of dossier cannot be opened for this affiliate now (empty: it can)."""
+    return rules.opening_problems(opening_facts(affiliate, kind, parent=parent, on=on))

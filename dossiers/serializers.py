@@ -87,6 +87,29 @@ class EventSerializer(serializers.Serializer):
         return self._document(event, "label_ar")
 
 
+class StepSerializer(serializers.Serializer):
+    action = serializers.CharField(source="name")
+    label = serializers.CharField(source="transition.label")
+    allowed = serializers.BooleanField(help_text="Whether the account asking may take it now.")
+    offered = serializers.BooleanField(help_text="Whether the dossier page offers it to the account asking: its "
+                                                 "to take, no rule about who acts refusing it (what the dossier "
+                                                 "lacks is in 'missing').")
+    reasons = serializers.ListField(child=serializers.CharField(),
+                                    help_text="Why the account asking may not take it now: its rights, the guards "
+                                              "about who acts (four eyes), what the dossier lacks.")
+    who = serializers.ListField(child=serializers.CharField(),
+                                help_text="Who may take it: the collectivity's officers by name, or the CMR, or "
+                                          "the platform.")
+
+
+class NextStepSerializer(serializers.Serializer):
+    missing = serializers.ListField(child=serializers.CharField(),
+                                    help_text="What the dossier lacks before its next step.")
+    actions = StepSerializer(many=True, source="options",
+                             help_text="Each workflow action from the dossier's state, as the account asking "
+                                       "sees it (the page's buttons are the offered ones).")
+
+
 class DossierSummarySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     reference = serializers.UUIDField()
@@ -106,3 +129,4 @@ class DossierDetailSerializer(DossierSummarySerializer):
     certified_at = serializers.DateTimeField(allow_null=True)
     checklist = ChecklistLineSerializer(many=True)
     timeline = EventSerializer(many=True)
+    next_step = NextStepSerializer()

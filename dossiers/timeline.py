@@ -4,6 +4,9 @@ Document events (``DOCUMENT_ACTIONS``) name their checklist item in ``Event.data
 (``label_fr``, ``label_ar``, since migration 0003 for the older ones too); the reader's language picks
 one. Other events carry their text (a reason, an observation, the CMR's words); a CMR stage reported
 without words carries its bare stage code, which says nothing the state does not.
+
+The writers (``new_event``, ``write_event``) are here too: every act of the services and of the
+workflow engine (``dossiers.transitions``) records its event through them.
 """
 
 from functools import cache
@@ -11,6 +14,8 @@ from functools import cache
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
+
+from .models import Event
 
 DOCUMENT_ACTIONS = ("document_added", "document_replaced", "document_removed")
 
@@ -52,3 +57,21 @@ def event_actor(event) -> str:
     if event.actor_repr in _names_of_the_cmr():
         return _("the CMR")
     return event.actor_repr
+
+
+def new_event(dossier, action, *, by=None, text="", data=None, from_state="", to_state="", on_behalf_of=None,
+              cmr_event_id="") -> Event:
+    """A timeline event, not saved (the engine writes a batch's at once): who acted is ``by``, or the CMR
+    (the back office, or the platform on its behalf) when ``by`` is None."""
+    return Event(
+        dossier=dossier, action=action, actor=by if getattr(by, "pk", None) else None,
+        actor_repr=str(by) if by is not None else _("the CMR"), text=text, data=data or {},
+        from_state=from_state, to_state=to_state, on_behalf_of=on_behalf_of, cmr_event_id=cmr_event_id,
+    )
+
+
+def write_event(dossier, action, **kw) -> Event:
+    """A timeline event, saved (in the caller's transaction)."""
+    event = new_event(dossier, action, **kw)
+    event.save()
+    return event

@@ -18,10 +18,10 @@ from eretraite.redirects import back_to
 from eretraite.uploads import refused_uploads
 from signatures.services import MESSAGES, Code
 
-from . import selectors, services
+from . import selectors, services, transitions
+from .errors import DossierError
 from .forms import FilterForm, ObservationForm, ReasonForm
 from .models import Certification, ChecklistItem, Document, DossierKind
-from .services import DossierError
 from .workflow import CLOSED, EDITABLE, TRANSITIONS, State, can_reach
 
 PAGE_SIZE = 25
@@ -84,11 +84,14 @@ def detail(request, pk):
     services.record_view(request, dossier)
     user = request.user
     is_cmr = can(user, Capability.ACT_ON_STAGES)
+    lines = selectors.checklist(dossier)
+    next_step = transitions.next_step(user, dossier, lines=lines)
     return render(request, "dossiers/detail.html", {
         "dossier": dossier,
-        "lines": selectors.checklist(dossier),
+        "lines": lines,
         "events": list(dossier.events.all()),
-        "actions": selectors.available_actions(user, dossier),
+        "next_step": next_step,
+        "actions": next_step.actions,
         "editable": dossier.state in EDITABLE and can(user, Capability.PREPARE_DOSSIERS),
         "certifications": selectors.certifications_for(dossier),
         "requests": list(dossier.document_requests.prefetch_related("items")),

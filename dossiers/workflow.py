@@ -1,7 +1,8 @@
 """The dossier workflow: every state, every transition, who may take it and what guards it.
 
-One table, read by the service that applies transitions (``dossiers.services.apply_transition``),
-by the pages (which actions to offer) and by the API. Pure data: no ORM here.
+One table, read by the engine that applies transitions and implements each guard named here
+(``dossiers.transitions``), by the pages (which actions to offer, the next step) and by the API. Pure
+data: no ORM here.
 
     draft ──submit──> awaiting_certification ──certify──> certified ──(outbox)──> transmitted
       ^                    │ return                                                  │ CMR events

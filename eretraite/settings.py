@@ -379,7 +379,7 @@ SIGNATURES_SEAL_P12_PASSWORD = env.str(
 SIGNATURES_TSA_URL = env.str("SIGNATURES_TSA_URL", default="")
 # --- end signatures ---
 
-# --- CMR outbox (cmr/services.py, cmr/tasks.py) ---------------------------------------------------
+# --- CMR outbox (cmr/outbox.py, cmr/sender.py, cmr/tasks.py) -------------------------------------
 # With no REDIS_URL, tasks run eagerly: a certified dossier is sent synchronously on commit, in the
 # certifying request; a failed send waits for `manage.py cmr_outbox` or the retry button.
 CMR_SEND_LEASE_MARGIN_SECONDS = env.float("CMR_SEND_LEASE_MARGIN_SECONDS", default=30.0)

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from cmr import rules, services
+from cmr import rules, stages
 from cmr.models import CmrEvent
 from tests.cmr_mock import TEST_SECRET, make_delivery
 
@@ -29,7 +29,7 @@ def workflow(monkeypatch):
     def apply(event):
         applied.append(event)
 
-    monkeypatch.setattr(services, "apply_stage_event", apply)
+    monkeypatch.setattr(stages, "apply_stage_event", apply)
     return applied
 
 
@@ -98,9 +98,9 @@ def test_an_event_for_an_unknown_dossier_is_answered_404_and_not_recorded(client
 
 def test_a_stage_the_workflow_refuses_is_answered_409_and_not_recorded(client, monkeypatch):
     def refuse(event):
-        raise services.StageNotAllowed("certified dossiers cannot be in payment")
+        raise stages.StageNotAllowed("certified dossiers cannot be in payment")
 
-    monkeypatch.setattr(services, "apply_stage_event", refuse)
+    monkeypatch.setattr(stages, "apply_stage_event", refuse)
     answer = post(client, event_body(stage="in_payment"))
 
     assert answer.status_code == 409
@@ -230,14 +230,14 @@ def test_two_simultaneous_deliveries_of_one_event_apply_it_once(monkeypatch):
         inside.set()
         time.sleep(0.5)  # the other delivery arrives while this transaction is open
 
-    monkeypatch.setattr(services, "apply_stage_event", slow_apply)
+    monkeypatch.setattr(stages, "apply_stage_event", slow_apply)
     event = rules.parse_event(event_body())
 
     def deliver(wait_first):
         if wait_first:
             inside.wait(5)
         try:
-            return services.receive_stage_event(event)
+            return stages.receive_stage_event(event)
         finally:
             connection.close()
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from cmr import services
+from cmr import sender
 from cmr.models import Transmission
 from dossiers import services as dossier_services
 from dossiers.models import Dossier, Event
@@ -57,9 +57,9 @@ class TestOutbox:
         reference = dossier.cmr_reference
         # as if a worker died after the back office answered: the row is claimable again
         Transmission.objects.update(status="pending", next_attempt_at=timezone.now(), cmr_reference="")
-        assert services.send_transmission(Transmission.objects.get().pk) == services.SENT
+        assert sender.send_transmission(Transmission.objects.get().pk) == sender.SENT
         assert Transmission.objects.get().cmr_reference == reference
-        assert services.send_transmission(Transmission.objects.get().pk) == services.SKIPPED
+        assert sender.send_transmission(Transmission.objects.get().pk) == sender.SKIPPED
         stats = cmr_mock.stats()
         assert stats["distinct_portal_dossiers"] == 1 and stats["duplicate_deliveries"] == 1
         assert Event.objects.filter(dossier=dossier, action="transmit").count() == 1
@@ -75,10 +75,10 @@ class TestOutbox:
         transmission = Transmission.objects.get()
         assert transmission.status == "pending" and transmission.attempts == 1
         assert transmission.next_attempt_at > timezone.now() and "503" in transmission.last_error
-        assert services.send_transmission(transmission.pk) == services.SKIPPED  # not due yet
+        assert sender.send_transmission(transmission.pk) == sender.SKIPPED  # not due yet
         for _ in range(2):
             due_now()
-            services.send_transmission(transmission.pk)
+            sender.send_transmission(transmission.pk)
         transmission.refresh_from_db()
         assert transmission.status == "failed" and transmission.attempts == 3
         assert Dossier.objects.get(pk=dossier.pk).state == "certified"
@@ -91,7 +91,7 @@ class TestOutbox:
         response = client.post(f"/cmr/transmissions/{transmission.pk}/retry/", {"status": "failed"})
         assert response.status_code == 302
         # the on-commit send of the retry: run it (the test's transaction never commits)
-        assert services.send_transmission(transmission.pk) == services.SENT
+        assert sender.send_transmission(transmission.pk) == sender.SENT
         transmission.refresh_from_db()
         assert transmission.status == "delivered" and transmission.cmr_reference
         assert Dossier.objects.get(pk=dossier.pk).state == "transmitted"
@@ -109,7 +109,7 @@ class TestOutbox:
         assert transmission.status == "pending" and "not JSON" in transmission.last_error
         callback_receiver.default = (200, b'{"status": "ok"}', "application/json")  # JSON, no reference
         due_now()
-        assert services.send_transmission(transmission.pk) == services.FAILED
+        assert sender.send_transmission(transmission.pk) == sender.FAILED
         transmission.refresh_from_db()
         assert transmission.status == "failed" and not transmission.cmr_reference
         assert "reference" in transmission.last_error
@@ -125,9 +125,9 @@ class TestOutbox:
 
     def test_backoff_grows_and_is_capped(self, settings):
         settings.CMR_RETRY_BASE_SECONDS, settings.CMR_RETRY_MAX_SECONDS = 10, 100
-        assert 5 <= services.backoff_seconds(1) <= 10
-        assert 20 <= services.backoff_seconds(3) <= 40
-        assert 50 <= services.backoff_seconds(12) <= 100
+        assert 5 <= sender.backoff_seconds(1) <= 10
+        assert 20 <= sender.backoff_seconds(3) <= 40
+        assert 50 <= sender.backoff_seconds(12) <= 100
 
 
 @pytest.mark.django_db(transaction=True)

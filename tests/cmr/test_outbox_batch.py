@@ -16,7 +16,7 @@ from django.core.mail.backends import locmem
 from django.db import connection, transaction
 
 from accounts.models import AuditEvent
-from cmr import services
+from cmr import outbox, sender
 from cmr.models import Transmission
 from dossiers.models import ChecklistItem, Document, Dossier, DossierKind, Event
 from tests.affiliates.factories import AffiliateFactory
@@ -39,7 +39,7 @@ def certified_dossiers(count):
             Document.objects.create(dossier=dossier, item=item, round=1, uploaded_by=agent, verdict="OK",
                                     file=default_storage.save(f"batch/{digest}.pdf", ContentFile(content)),
                                     original_name=f"{item.code}.pdf", size=len(content), sha256=digest)
-        Transmission.objects.create(dossier=dossier, round=1, idempotency_key=services.idempotency_key(dossier, 1))
+        Transmission.objects.create(dossier=dossier, round=1, idempotency_key=outbox.idempotency_key(dossier, 1))
     return dossiers
 
 
@@ -51,13 +51,13 @@ def test_a_batch_is_claimed_sent_and_recorded_together(cmr_mock, settings, djang
     last = Transmission.objects.get(dossier=dossiers[-1])
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        first = services.send_transmissions(last.pk)
-    assert len(first) == 3 and last.pk in first and set(first.values()) == {services.SENT}
+        first = sender.send_transmissions(last.pk)
+    assert len(first) == 3 and last.pk in first and set(first.values()) == {sender.SENT}
     assert len(callbacks) == 1  # one notification task for the batch
     with django_capture_on_commit_callbacks(execute=True):
-        second = services.send_transmissions(None)
+        second = sender.send_transmissions(None)
     assert len(second) == 2 and not set(first) & set(second)
-    assert services.send_transmissions(None) == {}
+    assert sender.send_transmissions(None) == {}
 
     for dossier in Dossier.objects.filter(pk__in=[d.pk for d in dossiers]):
         transmission = dossier.transmissions.get()
@@ -82,7 +82,7 @@ def test_the_bookkeeping_of_a_batch_does_not_grow_with_its_size(cmr_mock, settin
     counts = []
     for size in (2, 5):
         with CaptureQueriesContext(connection) as queries:
-            assert len(services.send_transmissions(None, limit=size)) == size
+            assert len(sender.send_transmissions(None, limit=size)) == size
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
 
@@ -93,10 +93,10 @@ def test_one_refusal_in_a_batch_does_not_hold_back_the_others(cmr_mock, settings
     dossiers = certified_dossiers(3)
     broken = Document.objects.filter(dossier=dossiers[1]).first()
     default_storage.delete(broken.file.name)  # a stored file lost: staff must look, the others leave
-    outcomes = services.send_transmissions(None)
+    outcomes = sender.send_transmissions(None)
     by_dossier = {Transmission.objects.get(pk=pk).dossier_id: outcome for pk, outcome in outcomes.items()}
-    assert by_dossier == {dossiers[0].pk: services.SENT, dossiers[1].pk: services.FAILED,
-                          dossiers[2].pk: services.SENT}
+    assert by_dossier == {dossiers[0].pk: sender.SENT, dossiers[1].pk: sender.FAILED,
+                          dossiers[2].pk: sender.SENT}
     failed = Transmission.objects.get(dossier=dossiers[1])
     assert failed.status == "failed" and "FileNotFoundError" in failed.last_error
     assert Dossier.objects.get(pk=dossiers[1].pk).state == "certified"
@@ -123,13 +123,13 @@ def test_rows_another_worker_is_claiming_are_skipped_not_waited_for(cmr_mock, se
         future = pool.submit(other_worker)
         assert held.wait(10)
         try:
-            outcomes = services.send_transmissions(pks[0])
+            outcomes = sender.send_transmissions(pks[0])
         finally:
             release.set()
         future.result()
     assert sorted(outcomes) == pks[2:]
     assert set(Transmission.objects.filter(pk__in=pks[:2]).values_list("status", flat=True)) == {"pending"}
-    assert sorted(services.send_transmissions(None)) == pks[:2]
+    assert sorted(sender.send_transmissions(None)) == pks[:2]
 
 
 @pytest.mark.django_db
@@ -166,7 +166,7 @@ def test_a_stored_file_changed_since_certification_is_refused_not_delivered(cmr_
     document = Document.objects.filter(dossier=dossier).first()
     with open(document.file.path, "wb") as fh:
         fh.write(b"%PDF-1.7\nnot what was certified\n%%EOF\n")
-    assert services.send_transmissions(None) == {Transmission.objects.get().pk: services.FAILED}
+    assert sender.send_transmissions(None) == {Transmission.objects.get().pk: sender.FAILED}
     transmission = Transmission.objects.get()
     assert transmission.status == "failed" and not transmission.cmr_reference
     assert "sha" in transmission.last_error.lower()
@@ -181,16 +181,16 @@ def test_a_batch_out_of_time_puts_the_rest_back_due_at_once(cmr_mock, settings):
     settings.CMR_SEND_BATCH_SECONDS = 0.3
     cmr_mock.set_faults(latency_ms=400)
     certified_dossiers(3)
-    before = services.timezone.now()
-    outcomes = services.send_transmissions(None)
-    assert sorted(outcomes.values()) == [services.SENT, services.RETRY, services.RETRY]
+    before = sender.timezone.now()
+    outcomes = sender.send_transmissions(None)
+    assert sorted(outcomes.values()) == [sender.SENT, sender.RETRY, sender.RETRY]
     put_back = Transmission.objects.filter(status="pending")
     assert put_back.count() == 2
-    assert all(t.attempts == 0 and t.next_attempt_at <= services.timezone.now() and t.locked_until is None
+    assert all(t.attempts == 0 and t.next_attempt_at <= sender.timezone.now() and t.locked_until is None
                and t.next_attempt_at >= before for t in put_back)
     cmr_mock.set_faults(latency_ms=0)
     settings.CMR_SEND_BATCH_SECONDS = 30
-    assert set(services.send_transmissions(None).values()) == {services.SENT}
+    assert set(sender.send_transmissions(None).values()) == {sender.SENT}
     assert cmr_mock.stats()["distinct_portal_dossiers"] == 3
 
 
@@ -198,19 +198,19 @@ def test_the_lease_of_a_batch_is_bounded_by_its_time_budget(settings):
     settings.CMR_SEND_BATCH_SECONDS, settings.CMR_CONNECT_TIMEOUT, settings.CMR_READ_TIMEOUT = 30, 3, 30
     settings.CMR_SEND_LEASE_MARGIN_SECONDS = 30
     settings.CMR_SEND_BATCH = 500  # the lease does not grow with the batch
-    assert services.batch_lease_seconds() == 93
+    assert sender.batch_lease_seconds() == 93
 
 
 @pytest.mark.django_db
 def test_a_sender_whose_lease_ran_out_does_not_overwrite_the_next_ones_claim(cmr_mock, settings):
     settings.CMR_BASE_URL = cmr_mock.base_url
     certified_dossiers(1)
-    [first] = services.claim_batch(None)
-    Transmission.objects.update(locked_until=services.timezone.now() - services.timedelta(seconds=1))
-    [second] = services.claim_batch(None)  # another worker takes the abandoned row
+    [first] = sender.claim_batch(None)
+    Transmission.objects.update(locked_until=sender.timezone.now() - sender.timedelta(seconds=1))
+    [second] = sender.claim_batch(None)  # another worker takes the abandoned row
     assert second.claimed_at != first.claimed_at
-    late = services._Outcome(error="HTTP 503", retryable=True, claimed_at=first.claimed_at)
-    assert services._record_outcomes({first.pk: late}) == {first.pk: services.SKIPPED}
+    late = sender._Outcome(error="HTTP 503", retryable=True, claimed_at=first.claimed_at)
+    assert sender._record_outcomes({first.pk: late}) == {first.pk: sender.SKIPPED}
     row = Transmission.objects.get()
     assert row.status == "sending" and row.claimed_at == second.claimed_at and row.last_error == ""
 
@@ -222,9 +222,9 @@ def test_a_row_abandoned_at_every_attempt_is_failed_for_staff_not_retried_foreve
     certified_dossiers(2)
     stuck = Transmission.objects.order_by("pk").first()
     Transmission.objects.filter(pk=stuck.pk).update(
-        status="sending", attempts=3, locked_until=services.timezone.now() - services.timedelta(seconds=1))
-    outcomes = services.send_transmissions(None)
-    assert stuck.pk not in outcomes and list(outcomes.values()) == [services.SENT]
+        status="sending", attempts=3, locked_until=sender.timezone.now() - sender.timedelta(seconds=1))
+    outcomes = sender.send_transmissions(None)
+    assert stuck.pk not in outcomes and list(outcomes.values()) == [sender.SENT]
     stuck.refresh_from_db()
     assert stuck.status == "failed" and "no outcome was recorded" in stuck.last_error
     assert cmr_mock.stats()["distinct_portal_dossiers"] == 1
@@ -236,16 +236,16 @@ def test_when_a_batch_cannot_be_recorded_its_rows_are_recorded_one_by_one(cmr_mo
 
     settings.CMR_BASE_URL = cmr_mock.base_url
     certified_dossiers(3)
-    record = services._record_outcomes
+    record = sender._record_outcomes
 
     def refuse_batches(outcomes):
         if len(outcomes) > 1:
             raise DatabaseError("deadlock detected")
         return record(outcomes)
 
-    monkeypatch.setattr(services, "_record_outcomes", refuse_batches)
-    outcomes = services.send_transmissions(None)
-    assert len(outcomes) == 3 and set(outcomes.values()) == {services.SENT}
+    monkeypatch.setattr(sender, "_record_outcomes", refuse_batches)
+    outcomes = sender.send_transmissions(None)
+    assert len(outcomes) == 3 and set(outcomes.values()) == {sender.SENT}
     assert set(Transmission.objects.values_list("status", flat=True)) == {"delivered"}
     assert Event.objects.filter(action="transmit").count() == 3
 
@@ -259,7 +259,7 @@ def test_an_answer_that_is_not_a_usable_receipt_is_retried_never_delivered(callb
     settings.CMR_BASE_URL = callback_receiver.url
     certified_dossiers(1)
     callback_receiver.default = answer
-    assert list(services.send_transmissions(None).values()) == [services.RETRY]
+    assert list(sender.send_transmissions(None).values()) == [sender.RETRY]
     row = Transmission.objects.get()
     assert row.status == "pending" and not row.cmr_reference and row.attempts == 1
     assert Dossier.objects.get().state == "certified"
@@ -283,7 +283,7 @@ def test_one_refused_e_mail_does_not_lose_the_others_of_the_batch(cmr_mock, sett
     refused = AgentFactory(email="refused@tanger.ma", collectivity=dossiers[1].collectivity)
     Dossier.objects.filter(pk=dossiers[1].pk).update(submitted_by=refused)
     with django_capture_on_commit_callbacks(execute=True):
-        services.send_transmissions(None)
+        sender.send_transmissions(None)
     assert len(mail.outbox) == 2
 
 

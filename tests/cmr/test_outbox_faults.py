@@ -25,7 +25,7 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.db.models import Count
 
-from cmr import services
+from cmr import outbox
 from cmr.models import CmrEvent, Transmission
 from dossiers import services as dossier_services
 from dossiers.models import ChecklistItem, Document, Dossier, DossierKind, Event
@@ -153,8 +153,8 @@ def run_fault_scenario(*, workers, officers, affiliate, signed_pdf, cmr_mock_fac
         producer.send_task("cmr.send_transmission", args=(pk,), queue=QUEUE, countdown=countdown, retry=False)
 
     # The certifications queue their sends as with a broker (kicks, their key in the workers' Redis).
-    monkeypatch.setattr(services, "publish", publish)
-    monkeypatch.setattr(services, "_eager", lambda: False)
+    monkeypatch.setattr(outbox, "publish", publish)
+    monkeypatch.setattr(outbox, "eager", lambda: False)
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis.url}}
     procs = []
     try:

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from cmr import rules, services
+from cmr import rules, stages
 from cmr.client import CmrClient
 from cmr.models import CmrEvent
 from tests.cmr_mock import RecordingServer, make_delivery
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def workflow(monkeypatch):
     applied = []
-    monkeypatch.setattr(services, "apply_stage_event", applied.append)
+    monkeypatch.setattr(stages, "apply_stage_event", applied.append)
     return applied
 
 
@@ -35,8 +35,8 @@ def test_reconciliation_applies_the_missed_stages_in_order_once(lost_callbacks_m
     mock.advance(reference, "liquidated")
     client = CmrClient(mock.base_url)
 
-    first = services.reconcile_stages(reference, client=client)
-    again = services.reconcile_stages(reference, client=client)
+    first = stages.reconcile_stages(reference, client=client)
+    again = stages.reconcile_stages(reference, client=client)
 
     assert [outcome for _, outcome in first] == ["applied"] * 3
     assert [outcome for _, outcome in again] == ["duplicate"] * 3
@@ -51,7 +51,7 @@ def test_a_late_callback_after_reconciliation_changes_nothing(client, lost_callb
     mock = lost_callbacks_mock
     manifest, files = make_delivery("32")
     reference = mock.deliver("key-32", manifest, files).json()["reference"]
-    services.reconcile_stages(reference, client=CmrClient(mock.base_url))
+    stages.reconcile_stages(reference, client=CmrClient(mock.base_url))
     # The callback the back office could not deliver arrives at last: same event id.
     entry = mock.get(f"/dossiers/{reference}/stages").json()["history"][0]
     body = rules.StageEvent(event_id=entry["event_id"], cmr_reference=reference,
@@ -70,7 +70,7 @@ def test_reconciliation_stops_at_an_unknown_dossier_and_records_nothing(lost_cal
     manifest, files = make_delivery("33")
     reference = mock.deliver("key-33", manifest, files).json()["reference"]
 
-    with pytest.raises(services.UnknownDossier):
-        services.reconcile_stages(reference, client=CmrClient(mock.base_url))
+    with pytest.raises(stages.UnknownDossier):
+        stages.reconcile_stages(reference, client=CmrClient(mock.base_url))
 
     assert CmrEvent.objects.count() == 0

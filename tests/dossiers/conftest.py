@@ -2,6 +2,7 @@ from datetime import date
 
 import pytest
 
+from affiliates.rules import add_ymd
 from dossiers import services
 from dossiers.models import DossierKind
 from tests.affiliates.factories import AffiliateFactory, with_career
@@ -31,10 +32,26 @@ def officers(request):
     return manager, agent
 
 
+def near_age_limit(**kw):
+    """An affiliate of Tanger born 1964 or so, who reaches her age limit (63) six months from today: the
+    age-limit dossier may be opened for her (``dossiers.rules.age_limit_near``)."""
+    return AffiliateFactory(birth_date=add_ymd(date.today(), years=-63, months=6), **kw)
+
+
+@pytest.fixture
+def certifying_agent(officers):
+    """The agent may certify too: only the four-eyes rule keeps him from certifying what he submitted."""
+    agent = officers[1]
+    agent.can_certify_dossiers = True
+    agent.save()
+    return agent
+
+
 @pytest.fixture
 def affiliate():
-    """A woman of Tanger, born 1975, in service since 2000, married (26 years: eligible under article 4)."""
-    return with_career(AffiliateFactory(birth_date=date(1975, 3, 14)))
+    """A woman of Tanger reaching her age limit in six months, in service since 2000 (26 years: eligible
+    under article 4 too), married."""
+    return with_career(near_age_limit())
 
 
 @pytest.fixture

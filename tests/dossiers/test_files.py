@@ -74,7 +74,7 @@ def test_a_failed_upload_leaves_no_orphan_file(officers, affiliate, signed_pdf, 
     def broken(*args, **kwargs):
         raise RuntimeError("the timeline cannot be written")
 
-    monkeypatch.setattr(services, "_event", broken)
+    monkeypatch.setattr("dossiers.timeline.write_event", broken)
     with pytest.raises(RuntimeError):
         add(agent, dossier, signed_pdf, "RIB")
     assert not Document.objects.exists()
@@ -93,7 +93,7 @@ def test_a_failed_certification_leaves_no_slip(officers, affiliate, signed_pdf, 
     def broken(*args, **kwargs):
         raise RuntimeError("the outbox cannot be written")
 
-    monkeypatch.setattr("cmr.services.enqueue_transmission", broken)
+    monkeypatch.setattr("dossiers.services.enqueue_transmission", broken)
     with pytest.raises(RuntimeError):
         services.certify(manager, dossier.pk)
     assert Dossier.objects.get(pk=dossier.pk).state == "awaiting_certification"

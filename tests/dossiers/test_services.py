@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from cmr import rules as cmr_rules
-from cmr.services import StageNotAllowed, UnknownDossier, apply_stage_event
+from cmr.stages import StageNotAllowed, UnknownDossier, apply_stage_event
 from dossiers import selectors, services
 from dossiers.models import Certification, Document, Dossier, Event
 from dossiers.services import DossierError

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from dossiers import services
 from dossiers.models import Document, Dossier
-from tests.dossiers.conftest import BASIC
+from tests.dossiers.conftest import BASIC, near_age_limit
 from tests.factories import ManagerFactory, other_commune
 
 pytestmark = pytest.mark.django_db
@@ -98,17 +98,15 @@ def test_big_and_duplicate_uploads_refused(client, officers, affiliate, signed_p
 
 
 def test_list_queries_do_not_grow(client, officers, django_assert_max_num_queries):
-    from tests.affiliates.factories import AffiliateFactory
-
     manager, agent = officers
     client.force_login(manager)
     for _i in range(3):
-        open_(agent, AffiliateFactory())
+        open_(agent, near_age_limit())
     with django_assert_max_num_queries(12) as few:
         assert client.get(reverse("dossiers:list")).status_code == 200
     n = len(few.captured_queries)
     for _i in range(10):
-        open_(agent, AffiliateFactory())
+        open_(agent, near_age_limit())
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -170,7 +168,6 @@ def test_wrong_role_or_state_refused_and_nothing_changes(client, officers, affil
 
 def test_cmr_queue_filters_counts_and_document_request(client, officers, affiliate, signed_pdf,
                                                        django_assert_max_num_queries):
-    from tests.affiliates.factories import AffiliateFactory
     from tests.factories import CmrAgentFactory
 
     _manager, agent = officers
@@ -178,7 +175,7 @@ def test_cmr_queue_filters_counts_and_document_request(client, officers, affilia
     services.apply_cmr_stage(portal_dossier_id=str(dossier.reference), stage="received", event_id="q1",
                              cmr_reference="CMR-1")
     for _i in range(4):
-        open_(agent, AffiliateFactory())
+        open_(agent, near_age_limit())
     cmr = CmrAgentFactory()
     client.force_login(cmr)
     nav = client.get(reverse("home")).content

@@ -53,6 +53,10 @@ def test_retirement_dossier_journey(browser, live_server, officers, affiliate, s
     page.get_by_test_id("action-submit").click()
     expect(page.get_by_test_id("dossier-state")).to_have_attribute("data-state", "awaiting_certification")
     expect(page.get_by_test_id("action-certify")).to_have_count(0)  # the agent may not certify
+    # the next-step panel names who may: the manager
+    expect(page.get_by_test_id("step-certify")).to_have_attribute("data-allowed", "0")
+    expect(page.get_by_test_id("step-certify").get_by_test_id("step-who")).to_contain_text("Amina El Idrissi")
+    shot(page, f"dossier-next-step-{tag}")
     agent_ctx.close()
 
     # The manager certifies; the transmittal slip is offered.

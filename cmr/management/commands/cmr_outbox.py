@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from cmr import services
+from cmr import sender
 
 
 class Command(BaseCommand):
@@ -15,7 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, every=0, **options):
         while True:
-            outcomes = list(services.drain(fan_out=False).values())  # every due row, a batch at a time
+            outcomes = list(sender.drain(fan_out=False).values())  # every due row, a batch at a time
             if outcomes:
                 self.stdout.write(", ".join(f"{o}: {outcomes.count(o)}" for o in sorted(set(outcomes))))
             if not every:

@@ -1,13 +1,15 @@
-"""Writes of the CMR gateway: applying the back office's stage events once.
+"""The sending of the CMR outbox: claim due rows, build their deliveries, post them, record the outcomes.
 
-The view (``cmr.views.callback``) has already checked the signature, the timestamp and the payload
-(``cmr.rules``); ``receive_stage_event`` records the event id and applies the stage in one
-transaction, so a replayed event changes nothing and a refused one leaves no trace but a log line.
+``send_transmissions`` claims a batch with SELECT ... FOR UPDATE SKIP LOCKED, marks the rows
+"sending" with a lease (``locked_until``), posts outside any transaction, then records the outcomes
+together (deliveries move their dossiers to "transmitted"). A lost queue message or a worker killed
+mid-send leaves a row that ``cmr.selectors.due_transmissions`` finds again (due, or lease expired);
+the idempotency key makes the resend safe. The rows are written and queued by ``cmr.outbox``; the
+tasks that call this module are in ``cmr.tasks``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 import threading
@@ -16,211 +18,27 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Case, F, OuterRef, Subquery, Value, When
 from django.utils import timezone
 
-from . import rules
-from .models import CmrEvent, Transmission
+from accounts.services import record_audit
+from dossiers.models import Certification, Document, Dossier
+from dossiers.services import apply_transition_many
+
+from . import outbox, rules
+from .client import CmrError, get_client
+from .models import Transmission
+from .selectors import claimable
+from .stages import StageEventRefused, receive_stage_event
 
 log = logging.getLogger("cmr.callbacks")
-
-APPLIED = "applied"
-DUPLICATE = "duplicate"
-
-
-class StageEventRefused(Exception):
-    """The event cannot be applied now; nothing was recorded. ``status`` is the HTTP answer."""
-
-    status = 400
-    code = "refused"
-
-
-class UnknownDossier(StageEventRefused):
-    """No dossier of the portal matches the event's CMR reference / portal dossier id."""
-
-    status = 404
-    code = "unknown_dossier"
-
-
-class StageNotAllowed(StageEventRefused):
-    """The dossier workflow does not allow this stage from the dossier's current state."""
-
-    status = 409
-    code = "stage_not_allowed"
-
-
-def receive_stage_event(event: rules.StageEvent) -> str:
-    """Apply a verified stage event exactly once: ``APPLIED``, or ``DUPLICATE`` if already applied.
-
-    Raises ``UnknownDossier`` or ``StageNotAllowed`` (from ``apply_stage_event``) with nothing
-    recorded. Two deliveries of one event at the same moment are serialised by the unique event id:
-    the second waits for the first's transaction, then finds the id taken.
-    """
-    if CmrEvent.objects.filter(event_id=event.event_id).exists():
-        return DUPLICATE
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                CmrEvent.objects.create(
-                    event_id=event.event_id,
-                    cmr_reference=event.cmr_reference,
-                    portal_dossier_id=event.portal_dossier_id,
-                    stage=event.stage,
-                    previous_stage=event.previous_stage or "",
-                    occurred_at=event.occurred_at,
-                    details=event.details,
-                )
-        except IntegrityError:
-            return DUPLICATE
-        apply_stage_event(event)  # raises to roll the event row back
-    log.info("CMR event %s applied: %s -> %s", event.event_id, event.cmr_reference, event.stage)
-    return APPLIED
-
-
-def apply_stage_event(event: rules.StageEvent) -> None:
-    """Apply one CMR stage to its dossier through the dossier workflow (timeline, notifications).
-
-    Called inside ``receive_stage_event``'s transaction, after the event id was recorded. Raises
-    ``UnknownDossier`` (404; the back office retries) or ``StageNotAllowed`` (409), writing nothing.
-    The event names the portal's dossier by its reference (the UUID the outbox sends).
-    """
-    from django.core.exceptions import PermissionDenied
-
-    from dossiers.models import Dossier
-    from dossiers.services import DossierError, apply_cmr_stage
-
-    try:
-        with transaction.atomic():
-            apply_cmr_stage(portal_dossier_id=event.portal_dossier_id, stage=event.stage,
-                            event_id=event.event_id, cmr_reference=event.cmr_reference,
-                            details=event.details)
-    except Dossier.DoesNotExist:
-        raise UnknownDossier(f"no dossier {event.portal_dossier_id} (CMR {event.cmr_reference})") from None
-    except (DossierError, PermissionDenied) as exc:
-        raise StageNotAllowed(str(exc)) from exc
-
-
-def reconcile_stages(reference: str, *, client=None) -> list[tuple[str, str]]:
-    """Ask the back office for a dossier's stage history and apply what the callbacks missed.
-
-    For a periodic task over dossiers whose callbacks may have been lost. Each history entry carries
-    the event id its callback carried, so an entry applied by a callback is a ``DUPLICATE`` here and
-    a callback arriving after reconciliation changes nothing. Entries are applied in order; the
-    first refusal (``UnknownDossier``, ``StageNotAllowed``) stops the pass and is raised.
-    Network failures raise the client's ``CmrRetryableError`` / ``CmrPermanentError``.
-
-    Returns ``(event_id, outcome)`` for each entry.
-    """
-    from .client import get_client
-
-    data = (client or get_client()).get_stages(reference)
-    outcomes = []
-    for entry in data.get("history") or []:
-        event = rules.parse_event(rules.StageEvent(
-            event_id=entry["event_id"],
-            cmr_reference=data.get("reference") or reference,
-            portal_dossier_id=str(data["portal_dossier_id"]),
-            stage=entry["stage"],
-            previous_stage=entry.get("previous_stage"),
-            occurred_at=rules.parse_datetime(entry["occurred_at"]),
-            details=entry.get("details") or {},
-        ).to_json())  # the same validation as a callback's
-        outcomes.append((event.event_id, receive_stage_event(event)))
-    if outcomes:
-        log.info("CMR %s reconciled: %s", reference, outcomes)
-    return outcomes
-
-
-# --- the outbox -----------------------------------------------------------------------------------
-#
-# ``enqueue_transmission`` runs inside the certification's transaction (the outbox row commits or
-# rolls back with the certification) and queues the send on commit. ``send_transmission`` claims the
-# row with SELECT ... FOR UPDATE SKIP LOCKED, marks it "sending" with a lease (``locked_until``),
-# posts outside any transaction, then records the outcome. A lost queue message or a worker killed
-# mid-send leaves a row that ``due_transmissions`` finds again (due, or lease expired); the
-# idempotency key makes the resend safe.
 
 SENT = "delivered"
 RETRY = "retry"
 FAILED = "failed"
 SKIPPED = "skipped"
-
-CLOSED_STATES = ("in_payment", "rejected", "cancelled")
-
-
-def idempotency_key(dossier, round_) -> str:
-    return f"{dossier.reference}:{round_}"
-
-
-def enqueue_transmission(dossier, certification) -> Transmission:
-    """Write the outbox row of this certification (same transaction) and queue its send on commit.
-
-    Embedded mode (no Redis, CELERY_TASK_ALWAYS_EAGER): the send runs synchronously right after the
-    certification commits, in the request that certified.
-    """
-    transmission, _created = Transmission.objects.get_or_create(
-        dossier=dossier, round=certification.round,
-        defaults={"idempotency_key": idempotency_key(dossier, certification.round),
-                  "next_attempt_at": timezone.now()})
-    pk = transmission.pk
-    transaction.on_commit(lambda: _queue(pk))
-    return transmission
-
-
-def _queue(pk, countdown=None):
-    """Have transmission ``pk`` sent: a retry by its own task after ``countdown``; otherwise by a kick
-    (``kick``: one task serves a burst), or at once in embedded (eager) mode."""
-    try:
-        if countdown or _eager():
-            publish(pk, countdown)
-        else:
-            kick()
-    except Exception:  # a broker outage must not fail the certification: the sweep sends it
-        if _eager():
-            log.exception("CMR transmission %s: the send failed; it stays in the outbox", pk)
-        else:
-            log.warning("CMR transmission %s: could not queue the send; the sweep will", pk, exc_info=True)
-
-
-def _eager() -> bool:
-    from eretraite.celery import app
-
-    return bool(app.conf.task_always_eager)
-
-
-def publish(pk, countdown=None):
-    """Queue the task ``cmr.send_transmission(pk)`` (``None``: a kick)."""
-    from .tasks import send_transmission as task
-
-    task.apply_async((pk,), countdown=countdown or None)
-
-
-KICK_KEY = "cmr:outbox:kick"
-
-
-def kick() -> bool:
-    """Wake a worker to send what is due. While a kick task is queued and has not started (the cache
-    key, set for ``CMR_KICK_SECONDS`` at most), no other is queued: that one will claim every row
-    committed before it starts. So a burst of certifications costs a few tasks, not one each; a kick
-    lost with its broker costs at most ``CMR_KICK_SECONDS`` (and the sweep finds its rows anyway).
-    Returns whether a task was queued."""
-    try:
-        first = cache.add(KICK_KEY, 1, timeout=settings.CMR_KICK_SECONDS)
-    except Exception:  # noqa: BLE001 (no cache: queue one anyway; a spare kick finds nothing to do)
-        log.warning("CMR outbox: the kick key could not be set; queueing anyway", exc_info=True)
-        first = True
-    if not first:
-        return False
-    try:
-        publish(None)
-    except Exception:
-        with contextlib.suppress(Exception):  # the next certification must try again
-            cache.delete(KICK_KEY)
-        raise
-    return True
 
 
 def drain(*, client=None, budget_seconds=None, fan_out=None) -> dict[int, str]:
@@ -229,21 +47,20 @@ def drain(*, client=None, budget_seconds=None, fan_out=None) -> dict[int, str]:
     first kicks again, so idle worker threads share a burst (``fan_out``; never in eager mode, where
     a kick would run inside this one). The kick key is cleared first: a row committed from here on
     queues a kick of its own. Also ``manage.py cmr_outbox`` (no fan-out)."""
-    with contextlib.suppress(Exception):  # no cache: the key ends with its timeout
-        cache.delete(KICK_KEY)
+    outbox.clear_kick()
     limit = settings.CMR_SEND_BATCH
     deadline = time.monotonic() + (budget_seconds if budget_seconds is not None else settings.CMR_SEND_DRAIN_SECONDS)
-    fan_out = (fan_out is not False) and not _eager()
+    fan_out = (fan_out is not False) and not outbox.eager()
     results = {}
     while True:
-        claimed, outcomes = _send_batch(None, client=client, limit=limit, when_full=kick if fan_out else None)
+        claimed, outcomes = _send_batch(None, client=client, limit=limit, when_full=outbox.kick if fan_out else None)
         results.update(outcomes)
         if claimed < limit:
             return results
         if time.monotonic() > deadline:
             if fan_out:
                 try:
-                    kick()
+                    outbox.kick()
                 except Exception:  # noqa: BLE001 (no broker: the sweep kicks)
                     log.warning("CMR outbox: could not hand over to a new kick", exc_info=True)
             return results
@@ -262,11 +79,6 @@ def backoff_seconds(attempts: int, *, rng=random) -> float:
     return delay / 2 + rng.uniform(0, delay / 2)
 
 
-def _claimable(now):
-    return Q(status=Transmission.Status.PENDING, next_attempt_at__lte=now) | Q(
-        status=Transmission.Status.SENDING, locked_until__lt=now)
-
-
 def claim_batch(first=None, *, limit=None) -> list[Transmission]:
     """Take up to ``limit`` claimable rows for this worker (``first`` before the others, if claimable).
 
@@ -277,7 +89,7 @@ def claim_batch(first=None, *, limit=None) -> list[Transmission]:
     limit = limit or settings.CMR_SEND_BATCH
     now = timezone.now()
     with transaction.atomic():
-        rows = list(Transmission.objects.select_for_update(skip_locked=True).filter(_claimable(now))
+        rows = list(Transmission.objects.select_for_update(skip_locked=True).filter(claimable(now))
                     .order_by(Case(When(pk=first or 0, then=Value(0)), default=Value(1)), "next_attempt_at", "pk")
                     .values_list("pk", "attempts")[:limit])
         # a row whose senders vanished (or could not record) every time it was tried: staff must look
@@ -301,8 +113,6 @@ def claim_batch(first=None, *, limit=None) -> list[Transmission]:
 def build_deliveries(transmissions) -> dict[int, tuple[dict, list[tuple[str, bytes]]] | Exception]:
     """Each transmission's manifest and PDFs (its round's documents with their recorded SHA-256, then
     the transmittal slip), read in three queries for the lot; one that cannot be built maps to its error."""
-    from dossiers.models import Certification, Document
-
     keys = {(t.dossier_id, t.round) for t in transmissions}
     dossier_ids = {dossier_id for dossier_id, _round in keys}
     documents, slips, first_references = {}, {}, {}
@@ -317,7 +127,8 @@ def build_deliveries(transmissions) -> dict[int, tuple[dict, list[tuple[str, byt
         slips[(dossier_id, round_)] = (name, digest)
     later = [t.dossier_id for t in transmissions if t.round > 1]
     if later:
-        first_references = dict(Transmission.objects.filter(dossier_id__in=later, round=1)
+        first_references = dict(Transmission.objects.filter(dossier_id__in=later, round=1,
+                                                            kind=Transmission.Kind.DELIVERY)
                                 .values_list("dossier_id", "cmr_reference"))
     out = {}
     for t in transmissions:
@@ -375,6 +186,7 @@ class _Outcome:
     counts: bool = True  # a "not ready yet" wait does not use up an attempt
     claimed_at: object = None
     again_now: bool = False  # not tried: due again at once
+    event: object = None  # a command's confirmation: the stage event the back office recorded
 
 
 def send_transmissions(first=None, *, client=None, limit=None) -> dict[int, str]:
@@ -390,7 +202,7 @@ def _send_batch(first, *, client=None, limit=None, when_full=None) -> tuple[int,
     """``send_transmissions``, also returning how many rows were claimed; ``when_full`` is called
     before sending a batch that took all it could (``drain``'s fan-out)."""
     if first is not None and (first in _in_flight or not Transmission.objects.filter(
-            _claimable(timezone.now()), pk=first).exists()):
+            claimable(timezone.now()), pk=first).exists()):
         return 0, {}  # in a batch of this process, or taken or done: no locking transaction
     limit = limit or settings.CMR_SEND_BATCH
     batch = claim_batch(first, limit=limit)
@@ -429,16 +241,20 @@ _in_flight_lock = threading.Lock()
 
 
 def _send(batch, client) -> dict[int, _Outcome]:
-    from .client import CmrError, get_client
-
     client = client or get_client()
     outcomes = {}
     deadline = time.monotonic() + settings.CMR_SEND_BATCH_SECONDS
-    for transmission, delivery in zip(batch, build_deliveries(batch).values(), strict=True):
+    built = build_deliveries([t for t in batch if t.kind == Transmission.Kind.DELIVERY])
+    for transmission in batch:
         if time.monotonic() > deadline:  # a slow back office: what is left goes back, due now
             outcomes[transmission.pk] = _Outcome(error="not sent: the batch ran out of time", retryable=True,
                                                  counts=False, again_now=True)
-        elif isinstance(delivery, _NotReady):
+            continue
+        if transmission.kind == Transmission.Kind.COMMAND:
+            outcomes[transmission.pk] = _command(transmission, client)
+            continue
+        delivery = built[transmission.pk]
+        if isinstance(delivery, _NotReady):
             outcomes[transmission.pk] = _Outcome(error=str(delivery), retryable=True, counts=False)
         elif isinstance(delivery, Exception):  # a missing or unreadable file: staff must look
             outcomes[transmission.pk] = _Outcome(error=f"{type(delivery).__name__}: {delivery}")
@@ -455,6 +271,19 @@ def _send(batch, client) -> dict[int, _Outcome]:
     return outcomes
 
 
+def _command(transmission, client) -> _Outcome:
+    """Send one stage command; its outcome carries the back office's confirming event."""
+    reference = transmission.dossier.cmr_reference
+    if not reference:
+        return _Outcome(error="the dossier has no CMR reference yet", retryable=True, counts=False)
+    try:
+        event = client.command_stage(reference, idempotency_key=transmission.idempotency_key,
+                                     stage=transmission.stage, details=transmission.details)
+    except CmrError as exc:
+        return _Outcome(error=str(exc), retryable=exc.retryable)
+    return _Outcome(reference=event.event_id, event=event)
+
+
 def send_transmission(pk, *, client=None) -> str:
     """Claim and send one transmission (and whatever else is due with it): its outcome, or ``SKIPPED``."""
     return send_transmissions(pk, client=client).get(pk, SKIPPED)
@@ -463,15 +292,18 @@ def send_transmission(pk, *, client=None) -> str:
 def _record_outcomes(outcomes: dict[int, _Outcome]) -> dict[int, str]:
     """Record a batch's deliveries and failures in one transaction; a row already delivered (by a
     replay elsewhere) stays as it is. Deliveries move their dossiers to "transmitted" together."""
-    from dossiers.models import Dossier
-    from dossiers.services import apply_transition_many
-
     now = timezone.now()
-    results, retries, delivered = {}, [], []
+    results, retries, delivered, confirmed = {}, [], [], []
     with transaction.atomic():
         for row in Transmission.objects.select_for_update().filter(pk__in=list(outcomes)).order_by("pk"):
             outcome = outcomes[row.pk]
             if row.status == Transmission.Status.DELIVERED:  # a replay elsewhere got there first
+                results[row.pk] = SENT
+            elif outcome.event is not None:  # a command the back office applied
+                row.status, row.event_id, row.delivered_at = Transmission.Status.DELIVERED, outcome.reference, now
+                row.locked_until, row.last_error = None, ""
+                row.save(update_fields=["status", "event_id", "delivered_at", "locked_until", "last_error"])
+                confirmed.append(outcome.event)
                 results[row.pk] = SENT
             elif outcome.reference:
                 row.cmr_reference = outcome.reference
@@ -486,16 +318,22 @@ def _record_outcomes(outcomes: dict[int, _Outcome]) -> dict[int, str]:
             firsts = [row.dossier_id for row in delivered if row.round == 1]
             if firsts:  # the dossier takes its first round's reference
                 Dossier.objects.filter(pk__in=firsts, cmr_reference="").update(cmr_reference=Subquery(
-                    Transmission.objects.filter(dossier_id=OuterRef("pk"), round=1).values("cmr_reference")[:1]))
+                    Transmission.objects.filter(dossier_id=OuterRef("pk"), round=1, kind=Transmission.Kind.DELIVERY)
+                    .values("cmr_reference")[:1]))
             apply_transition_many([row.dossier_id for row in delivered], "transmit", by=None, data={
                 row.dossier_id: {"cmr_reference": row.cmr_reference, "round": row.round} for row in delivered})
+    for event in confirmed:  # the portal's state follows the back office's answer (its callback is a duplicate)
+        try:
+            receive_stage_event(event)
+        except StageEventRefused as exc:  # kept as a conflict (cmr.stages), reconciled later
+            log.warning("CMR command confirmed by %s but not applied: %s", event.event_id, exc)
     for row in delivered:
         log.info("CMR transmission %s delivered: %s", row.idempotency_key, row.cmr_reference)
     for row, delay in retries:
         log.warning("CMR transmission %s: attempt %s failed (%s); next in %.1f s",
                     row.idempotency_key, row.attempts, row.last_error, delay)
-        if not _eager():  # eager mode: `manage.py cmr_outbox` (or staff) retries
-            transaction.on_commit(lambda pk=row.pk, delay=delay: _queue(pk, countdown=delay))
+        if not outbox.eager():  # eager mode: `manage.py cmr_outbox` (or staff) retries
+            transaction.on_commit(lambda pk=row.pk, delay=delay: outbox.queue(pk, countdown=delay))
     return results
 
 
@@ -536,55 +374,11 @@ def _record_failure(row, outcome, now, retries) -> str:
 
 
 def retry_transmission(pk, *, by=None) -> Transmission:
-    """Staff retry of a failed (or waiting) transmission: attempts reset, sent now."""
-    from accounts.services import record_audit
-
+    """Staff retry of a failed (or waiting) transmission: attempts reset, sent now, the act audited."""
     with transaction.atomic():
-        row = Transmission.objects.select_for_update().select_related("dossier").get(pk=pk)
-        if row.status in (Transmission.Status.FAILED, Transmission.Status.PENDING):
-            row.status = Transmission.Status.PENDING
-            row.attempts = 0
-            row.next_attempt_at = timezone.now()
-            row.save(update_fields=["status", "attempts", "next_attempt_at"])
+        row, reset = outbox.reset_for_retry(pk)
+        if reset:
             record_audit("cmr.transmission_retried", actor=by, target=row.dossier,
                          collectivity=row.dossier.collectivity, data={"key": row.idempotency_key})
-            transaction.on_commit(lambda: _queue(row.pk))
     row.refresh_from_db()
     return row
-
-
-def due_transmissions(*, now=None, limit=500) -> list[int]:
-    """Pending transmissions that are due, and those whose sender vanished (lease expired)."""
-    now = now or timezone.now()
-    return list(Transmission.objects.filter(_claimable(now)).order_by("next_attempt_at")
-                .values_list("pk", flat=True)[:limit])
-
-
-def dossiers_to_reconcile(*, quiet_seconds=None, limit=200) -> list[str]:
-    """CMR references of delivered dossiers not closed, with no stage event for a while."""
-    from dossiers.models import Dossier
-
-    quiet = quiet_seconds if quiet_seconds is not None else settings.CMR_RECONCILE_QUIET_SECONDS
-    since = timezone.now() - timedelta(seconds=quiet)
-    recent = CmrEvent.objects.filter(applied_at__gte=since).values("cmr_reference")
-    return list(Dossier.objects.exclude(cmr_reference="").exclude(state__in=CLOSED_STATES)
-                .filter(transmissions__status=Transmission.Status.DELIVERED, transmissions__round=1,
-                        transmissions__delivered_at__lt=since, state_changed_at__lt=since)
-                .exclude(cmr_reference__in=recent).order_by("state_changed_at")
-                .values_list("cmr_reference", flat=True)[:limit])
-
-
-def reconcile(*, quiet_seconds=None, limit=200) -> dict:
-    from .client import CmrError
-
-    counts = {"dossiers": 0, "applied": 0, "errors": 0}
-    for reference in dossiers_to_reconcile(quiet_seconds=quiet_seconds, limit=limit):
-        counts["dossiers"] += 1
-        try:
-            outcomes = reconcile_stages(reference)
-        except (CmrError, StageEventRefused) as exc:
-            counts["errors"] += 1
-            log.warning("CMR %s: reconciliation stopped: %s", reference, exc)
-            continue
-        counts["applied"] += sum(1 for _id, outcome in outcomes if outcome == APPLIED)
-    return counts

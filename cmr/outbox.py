@@ -1,0 +1,136 @@
+"""The outbox of the CMR gateway: a row written with the certification, and the queueing of its send.
+
+``enqueue_transmission`` runs inside the certification's transaction (the outbox row commits or
+rolls back with the certification) and queues the send on commit (``queue``: a kick, or at once in
+embedded mode). A staff retry puts a row back here (``reset_for_retry``). The sending itself (claim,
+post, record the outcome) is ``cmr.sender``'s, run by the task ``cmr.send_transmission``.
+
+A leaf: it imports nothing of the project but ``cmr.models`` and the Celery app, so ``dossiers``
+can hand it a certified dossier without importing the rest of the gateway. It names the send task
+(``SEND_TASK``, defined in ``cmr.tasks`` and registered when the app is ready, ``cmr.apps``) instead
+of importing it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from eretraite.celery import app
+
+from .models import Transmission
+
+log = logging.getLogger("cmr.callbacks")
+
+SEND_TASK = "cmr.send_transmission"  # cmr/tasks.py
+KICK_KEY = "cmr:outbox:kick"
+
+
+def idempotency_key(dossier, round_) -> str:
+    return f"{dossier.reference}:{round_}"
+
+
+def enqueue_transmission(dossier, certification) -> Transmission:
+    """Write the outbox row of this certification (same transaction) and queue its send on commit.
+
+    Embedded mode (no Redis, CELERY_TASK_ALWAYS_EAGER): the send runs synchronously right after the
+    certification commits, in the request that certified.
+    """
+    transmission, _created = Transmission.objects.get_or_create(
+        dossier=dossier, round=certification.round, kind=Transmission.Kind.DELIVERY,
+        defaults={"idempotency_key": idempotency_key(dossier, certification.round),
+                  "next_attempt_at": timezone.now()})
+    pk = transmission.pk
+    transaction.on_commit(lambda: queue(pk))
+    return transmission
+
+
+def enqueue_command(dossier, stage: str, details: dict, *, by=None) -> Transmission:
+    """Write a stage command for the back office (a CMR agent's act in the portal) in the caller's
+    transaction and queue its send on commit. The portal's state does not change here: it follows the
+    back office's confirmation (``cmr.sender``: its answer; or its callback, the same event)."""
+    command = Transmission.objects.create(
+        dossier=dossier, kind=Transmission.Kind.COMMAND, round=dossier.round, stage=stage, details=details,
+        requested_by=by if getattr(by, "pk", None) else None, next_attempt_at=timezone.now(),
+        idempotency_key=f"{dossier.reference}:command:{uuid.uuid4().hex[:16]}")
+    pk = command.pk
+    transaction.on_commit(lambda: queue(pk))
+    return command
+
+
+def reset_for_retry(pk) -> tuple[Transmission, bool]:
+    """Put a failed (or waiting) transmission back: attempts reset, due now, its send queued on commit.
+
+    Returns the row (locked until the caller's transaction ends, its dossier joined) and whether it
+    was reset; a row in another state is left as it is. No audit: the caller records who asked
+    (``cmr.sender.retry_transmission``).
+    """
+    with transaction.atomic():
+        row = Transmission.objects.select_for_update().select_related("dossier").get(pk=pk)
+        if row.status not in (Transmission.Status.FAILED, Transmission.Status.PENDING):
+            return row, False
+        row.status = Transmission.Status.PENDING
+        row.attempts = 0
+        row.next_attempt_at = timezone.now()
+        row.save(update_fields=["status", "attempts", "next_attempt_at"])
+        transaction.on_commit(lambda: queue(row.pk))
+    return row, True
+
+
+def queue(pk, countdown=None):
+    """Have transmission ``pk`` sent: a retry by its own task after ``countdown``; otherwise by a kick
+    (``kick``: one task serves a burst), or at once in embedded (eager) mode."""
+    try:
+        if countdown or eager():
+            publish(pk, countdown)
+        else:
+            kick()
+    except Exception:  # a broker outage must not fail the certification: the sweep sends it
+        if eager():
+            log.exception("CMR transmission %s: the send failed; it stays in the outbox", pk)
+        else:
+            log.warning("CMR transmission %s: could not queue the send; the sweep will", pk, exc_info=True)
+
+
+def eager() -> bool:
+    """Embedded mode: tasks run in the calling process (no broker)."""
+    return bool(app.conf.task_always_eager)
+
+
+def publish(pk, countdown=None):
+    """Queue the task ``cmr.send_transmission(pk)`` (``None``: a kick); in eager mode it runs here."""
+    app.tasks[SEND_TASK].apply_async((pk,), countdown=countdown or None)
+
+
+def kick() -> bool:
+    """Wake a worker to send what is due. While a kick task is queued and has not started (the cache
+    key, set for ``CMR_KICK_SECONDS`` at most), no other is queued: that one will claim every row
+    committed before it starts. So a burst of certifications costs a few tasks, not one each; a kick
+    lost with its broker costs at most ``CMR_KICK_SECONDS`` (and the sweep finds its rows anyway).
+    Returns whether a task was queued."""
+    try:
+        first = cache.add(KICK_KEY, 1, timeout=settings.CMR_KICK_SECONDS)
+    except Exception:  # noqa: BLE001 (no cache: queue one anyway; a spare kick finds nothing to do)
+        log.warning("CMR outbox: the kick key could not be set; queueing anyway", exc_info=True)
+        first = True
+    if not first:
+        return False
+    try:
+        publish(None)
+    except Exception:
+        with contextlib.suppress(Exception):  # the next certification must try again
+            cache.delete(KICK_KEY)
+        raise
+    return True
+
+
+def clear_kick() -> None:
+    """A kick has started (``cmr.sender.drain``): a row committed from here on queues a kick of its own."""
+    with contextlib.suppress(Exception):  # no cache: the key ends with its timeout
+        cache.delete(KICK_KEY)
