@@ -100,6 +100,27 @@ class Transmission(models.Model):
     def __str__(self):
         return f"{self.idempotency_key} ({self.status})"
 
+    def plain_status(self) -> str:
+        """Where this sending stands, in plain words for the collectivity (the dossier page, the portfolio)."""
+        when = timezone.localtime
+        if self.status == self.Status.DELIVERED:
+            if self.kind == self.Kind.COMMAND:
+                return _("confirmed by the CMR")
+            return _("delivered to the CMR on %(date)s") % {
+                "date": when(self.delivered_at).strftime("%Y-%m-%d %H:%M") if self.delivered_at else ""}
+        if self.status == self.Status.FAILED:
+            return _("failed: the CMR could not be reached or refused it; the CMR and the DGCT have been told and "
+                     "will send it again")
+        if self.attempts and self.last_error:
+            return _("CMR unreachable, next attempt at %(time)s") % {
+                "time": when(self.next_attempt_at).strftime("%H:%M")}
+        return _("being sent to the CMR")
+
+    @property
+    def in_trouble(self) -> bool:
+        return self.status == self.Status.FAILED or bool(self.attempts and self.last_error
+                                                          and self.status != self.Status.DELIVERED)
+
 
 class StageConflict(models.Model):
     """A stage report of the back office that the portal could not apply: the two records disagree.

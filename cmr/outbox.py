@@ -5,8 +5,9 @@ rolls back with the certification) and queues the send on commit (``queue``: a k
 embedded mode). A staff retry puts a row back here (``reset_for_retry``). The sending itself (claim,
 post, record the outcome) is ``cmr.sender``'s, run by the task ``cmr.send_transmission``.
 
-A leaf: it imports nothing of the project but ``cmr.models`` and the Celery app, so ``dossiers``
-can hand it a certified dossier without importing the rest of the gateway. It names the send task
+A leaf: it imports nothing of the project but ``cmr.models`` (and ``cmr.rules``, pure) and the Celery
+app, so ``dossiers`` can hand it a certified dossier, or a CMR agent's stage command, without importing
+the rest of the gateway. It names the send task
 (``SEND_TASK``, defined in ``cmr.tasks`` and registered when the app is ready, ``cmr.apps``) instead
 of importing it.
 """
@@ -24,6 +25,7 @@ from django.utils import timezone
 
 from eretraite.celery import app
 
+from . import rules
 from .models import Transmission
 
 log = logging.getLogger("cmr.callbacks")
@@ -51,10 +53,27 @@ def enqueue_transmission(dossier, certification) -> Transmission:
     return transmission
 
 
-def enqueue_command(dossier, stage: str, details: dict, *, by=None) -> Transmission:
+def enqueue_command(dossier, stage: str, *, by=None, items=(), text="", reason="", pension=None) -> Transmission:
     """Write a stage command for the back office (a CMR agent's act in the portal) in the caller's
     transaction and queue its send on commit. The portal's state does not change here: it follows the
-    back office's confirmation (``cmr.sender``: its answer; or its callback, the same event)."""
+    back office's confirmation (``cmr.sender``: its answer; or its callback, the same event).
+
+    ``items``: ``[{"code", "label"}]`` of a document request; ``pension``: ``{"number", "monthly",
+    "effective"}`` of a liquidation; said in the gateway's vocabulary (``cmr.rules``)."""
+    details = {}
+    if by is not None and getattr(by, "pk", None):
+        details[rules.ACTED_BY] = by.get_full_name() or str(by)
+    if stage == rules.DOCUMENTS_REQUESTED:
+        details[rules.REQUESTED_DOCUMENTS] = list(items)
+        if text:
+            details[rules.REQUEST_TEXT] = text
+    elif stage == rules.LIQUIDATED and pension:
+        details[rules.PENSION_NUMBER] = str(pension["number"])
+        details[rules.MONTHLY_AMOUNT] = f"{pension['monthly']:.2f}" if not isinstance(pension["monthly"], str) \
+            else pension["monthly"]
+        details[rules.EFFECTIVE_DATE] = str(pension["effective"])
+    elif stage == rules.REJECTED:
+        details[rules.REASON] = reason
     command = Transmission.objects.create(
         dossier=dossier, kind=Transmission.Kind.COMMAND, round=dossier.round, stage=stage, details=details,
         requested_by=by if getattr(by, "pk", None) else None, next_attempt_at=timezone.now(),

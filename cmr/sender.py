@@ -26,6 +26,7 @@ from django.utils import timezone
 from accounts.services import record_audit
 from dossiers.models import Certification, Document, Dossier
 from dossiers.services import apply_transition_many
+from dossiers.tasks import notify_delivery_failed
 
 from . import outbox, rules
 from .client import CmrError, get_client
@@ -369,8 +370,17 @@ def _record_failure(row, outcome, now, retries) -> str:
         result = FAILED
         log.error("CMR transmission %s failed after %s attempt(s): %s", row.idempotency_key, row.attempts,
                   outcome.error)
+        if row.kind == Transmission.Kind.DELIVERY:  # the collectivity is told (its manager, its preparer)
+            transaction.on_commit(lambda pk=row.dossier_id: _tell_failure(pk))
     row.save(update_fields=["last_error", "locked_until", "attempts", "status", "next_attempt_at"])
     return result
+
+
+def _tell_failure(dossier_id) -> None:
+    try:
+        notify_delivery_failed.delay(dossier_id)
+    except Exception:  # noqa: BLE001 (no broker: the page and the transmissions list still say it)
+        log.warning("Could not queue the failure e-mail of dossier %s", dossier_id, exc_info=True)
 
 
 def retry_transmission(pk, *, by=None) -> Transmission:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import date
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -110,6 +112,20 @@ def _record_conflict(event: rules.StageEvent, exc: Exception) -> None:
                 dossier.state, exc)
 
 
+def _amount(value):
+    try:
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _date(value):
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
 def _uuid(value):
     try:
         return uuid.UUID(str(value))
@@ -124,11 +140,20 @@ def apply_stage_event(event: rules.StageEvent) -> None:
     ``UnknownDossier`` (404; the back office retries) or ``StageNotAllowed`` (409), writing nothing.
     The event names the portal's dossier by its reference (the UUID the outbox sends).
     """
+    details = event.details or {}
+    items = [item.get("code") for item in details.get(rules.REQUESTED_DOCUMENTS) or []
+             if isinstance(item, dict) and isinstance(item.get("code"), str)]
+    pension = None
+    if event.stage == rules.LIQUIDATED and details.get(rules.PENSION_NUMBER):
+        pension = {"number": str(details[rules.PENSION_NUMBER]), "monthly": _amount(details.get(rules.MONTHLY_AMOUNT)),
+                   "effective": _date(details.get(rules.EFFECTIVE_DATE))}
     try:
         with transaction.atomic():
             apply_cmr_stage(portal_dossier_id=event.portal_dossier_id, stage=event.stage,
-                            event_id=event.event_id, cmr_reference=event.cmr_reference,
-                            details=event.details)
+                            event_id=event.event_id, cmr_reference=event.cmr_reference, request_items=items,
+                            request_text=str(details.get(rules.REQUEST_TEXT) or "")[:4000],
+                            reason=str(details.get(rules.REASON) or "")[:4000], pension=pension,
+                            by_name=str(details.get(rules.ACTED_BY) or "")[:200])
     except Dossier.DoesNotExist:
         raise UnknownDossier(f"no dossier {event.portal_dossier_id} (CMR {event.cmr_reference})") from None
     except (DossierError, PermissionDenied) as exc:

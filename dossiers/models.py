@@ -87,6 +87,12 @@ class Dossier(models.Model):
     cmr_reference = models.CharField(_("CMR reference"), max_length=64, blank=True, db_index=True)
     round = models.PositiveSmallIntegerField(_("round"), default=1,
                                              help_text=_("1 for the first sending, then one more per supplement."))
+    # What the CMR reported: the liquidation's outcome, or why it rejected the dossier.
+    pension_number = models.CharField(_("pension number"), max_length=40, blank=True)
+    monthly_pension = models.DecimalField(_("monthly amount (DH)"), max_digits=11, decimal_places=2, null=True,
+                                          blank=True)
+    pension_effective_on = models.DateField(_("effective from"), null=True, blank=True)
+    rejection_reason = models.TextField(_("reason of the rejection"), blank=True)
 
     class Meta:
         verbose_name = _("dossier")

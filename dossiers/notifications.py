@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 
 from . import timeline
-from .models import ChecklistItem, Event
+from .models import ChecklistItem, Dossier, Event
 from .workflow import State
 
 log = logging.getLogger(__name__)
@@ -81,3 +81,35 @@ def _message(event, managers):
             lines.append(f"{settings.SITE_URL.rstrip('/')}/dossiers/{dossier.pk}/")
             bodies.append("\n\n".join(str(line) for line in lines))
     return EmailMessage(" / ".join(subjects), "\n\n----------\n\n".join(bodies), settings.DEFAULT_FROM_EMAIL, to)
+
+
+def send_delivery_failed(dossier_id) -> int:
+    """Tell the dossier's preparer, submitter and the collectivity's manager that the sending to the CMR
+    failed after its retries, in French and Arabic; the CMR's and the DGCT's staff see it on their
+    transmissions page and send it again."""
+    dossier = (Dossier.objects.select_related("kind", "affiliate", "created_by", "submitted_by", "collectivity")
+               .filter(pk=dossier_id).first())
+    if dossier is None:
+        return 0
+    managers = list(User.objects.filter(collectivity_id=dossier.collectivity_id, role=User.Role.MANAGER,
+                                        is_active=True))
+    to = recipients(dossier, managers)
+    if not to:
+        return 0
+    bodies, subjects = [], []
+    for lang in ("fr", "ar"):
+        with translation.override(lang):
+            subjects.append(_("Dossier %(ref)s: not delivered to the CMR") % {"ref": dossier.short_reference})
+            bodies.append("\n\n".join([
+                _("The certified dossier %(kind)s of %(name)s could not be delivered to the CMR after several "
+                  "attempts.") % {"kind": dossier.kind.label, "name": dossier.affiliate.full_name},
+                _("Nothing is lost: the CMR and the DGCT have been told and will send it again. You have nothing "
+                  "to do; the dossier page shows when it is delivered."),
+                f"{settings.SITE_URL.rstrip('/')}/dossiers/{dossier.pk}/",
+            ]))
+    message = EmailMessage(" / ".join(subjects), "\n\n----------\n\n".join(bodies), settings.DEFAULT_FROM_EMAIL, to)
+    try:
+        return message.send() or 0
+    except Exception:
+        log.exception("Could not send the delivery failure e-mail of dossier %s", dossier_id)
+        return 0

@@ -3,12 +3,12 @@
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, F, Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from accounts.models import User
-from accounts.permissions import Capability, can
+from accounts.models import Collectivity, User
+from accounts.permissions import Capability, Scope, can, scope_of
 from accounts.selectors import activated, visible_collectivities
 from affiliates.models import Affiliate, FamilyMember
 from affiliates.selectors import approaching_age_limit, counting_stop
@@ -16,7 +16,21 @@ from signatures.services import VerificationReport
 
 from . import rules
 from .models import ChecklistItem, Document, Dossier, DossierKind, Event
-from .workflow import CLOSED, STAGE_TRANSITION, State
+from .workflow import CLOSED, CMR_STAGES, STAGE_TRANSITION, State
+
+# From ``transmitted`` on, a dossier has reached the CMR; before (draft, awaiting certification,
+# certified) it is its collectivity's work. In the workflow's order.
+REACHED_CMR = tuple(s for s in State if s == State.TRANSMITTED or s in CMR_STAGES)
+
+# The CMR queue's views: the states each one shows. "To process" is the CMR's open work, the default;
+# documents requested wait for the collectivity; closed dossiers show only when asked.
+QUEUE_VIEWS = {
+    "to_process": (State.TRANSMITTED, State.RECEIVED, State.UNDER_REVIEW, State.LIQUIDATED),
+    "waiting": (State.DOCUMENTS_REQUESTED,),
+    "closed": (State.IN_PAYMENT, State.REJECTED),
+    "all": REACHED_CMR,
+}
+TO_PROCESS = "to_process"
 
 
 def dossiers_for(user) -> QuerySet[Dossier]:
@@ -27,6 +41,17 @@ def dossiers_for(user) -> QuerySet[Dossier]:
     if not can(user, Capability.SEE_DOSSIERS):
         return qs.none()
     return qs.filter(collectivity__in=visible_collectivities(user))
+
+
+def listed_dossiers(user) -> QuerySet[Dossier]:
+    """The dossiers a list shows ``user`` (the portfolio, the queue, the home page's counts, the API's
+    list): those of his scope (``dossiers_for``); a national reader (the CMR) lists only those that
+    reached the CMR, the collectivities' drafts, dossiers awaiting certification and certified ones
+    being their own work. A dossier's own page still follows ``dossiers_for`` alone."""
+    qs = dossiers_for(user)
+    if scope_of(user) == Scope.NATIONAL:
+        qs = qs.filter(state__in=REACHED_CMR)
+    return qs
 
 
 def get_dossier(user, pk) -> Dossier:
@@ -40,8 +65,14 @@ def get_dossier(user, pk) -> Dossier:
     return get_object_or_404(qs, pk=pk)
 
 
+def _counts(qs) -> dict:
+    """``{state: number}`` of ``qs``, in the workflow's order, in one aggregate query."""
+    counts = dict(qs.order_by().values_list("state").annotate(n=Count("pk")))
+    return {state.value: counts[state] for state in State if state in counts}
+
+
 def counts_by_state(user) -> dict:
-    return dict(dossiers_for(user).order_by().values_list("state").annotate(n=Count("pk")))
+    return _counts(listed_dossiers(user))
 
 
 @dataclass
@@ -51,8 +82,13 @@ class ChecklistLine:
     member: FamilyMember | None = None
     documents: list = field(default_factory=list)
 
+    asked_again: bool = False  # the CMR asks for it again: only a document of the new round satisfies it
+    round: int = 1
+
     @property
     def satisfied(self):
+        if self.asked_again:
+            return any(d.round >= self.round for d in self.documents)
         return bool(self.documents)
 
     @property
@@ -77,6 +113,8 @@ def checklist(dossier: Dossier, *, on: date | None = None) -> list[ChecklistLine
     minors = [c for c in children if _age_on(c.birth_date, on) < 21]
     students = [c for c in children if 16 <= _age_on(c.birth_date, on) <= 21]
     documents = list(dossier.documents.all())
+    asked = {item.pk for request in dossier.document_requests.filter(fulfilled_at=None).prefetch_related("items")
+             for item in request.items.all()}
     lines = []
     items = ChecklistItem.objects.filter(kind_id=dossier.kind_id, is_active=True).order_by("order", "pk")
     for item in items:
@@ -84,13 +122,19 @@ def checklist(dossier: Dossier, *, on: date | None = None) -> list[ChecklistLine
         if condition == ChecklistItem.Condition.CHILD_16_21:
             for child in students:
                 docs = [d for d in documents if d.item_id == item.pk and d.member_id == child.pk]
-                lines.append(ChecklistLine(item, item.required, child, docs))
+                lines.append(ChecklistLine(item, item.required, child, docs, item.pk in asked, dossier.round))
             continue
         applies = {"": True, "married": bool(spouses), "children": bool(minors)}.get(condition, True)
         docs = [d for d in documents if d.item_id == item.pk]
         if applies or docs:
-            lines.append(ChecklistLine(item, item.required and applies, None, docs))
+            lines.append(ChecklistLine(item, item.required and applies or item.pk in asked, None, docs,
+                                       item.pk in asked, dossier.round))
     return lines
+
+
+def latest_delivery(dossier: Dossier):
+    """The newest round sent (or to send) to the CMR, with its state (``Transmission.plain_status``)."""
+    return dossier.transmissions.filter(kind="delivery").order_by("-round").first()
 
 
 def missing_items(dossier: Dossier) -> list[ChecklistLine]:
@@ -99,27 +143,69 @@ def missing_items(dossier: Dossier) -> list[ChecklistLine]:
 
 # --- pages (added with the dossier pages) -----------------------------------------------------------
 
-def filtered_dossiers(user, *, state="", kind="", region=None, collectivity="", min_days=None, sort="due"):
-    """The portfolio or the CMR queue: scoped, filtered, sorted; rows carry what a list shows."""
-    qs = dossiers_for(user)
-    if state:
-        qs = qs.filter(state=state)
+def _narrowed(qs, *, kind="", region=None, province=None, collectivity="", min_days=None):
+    """``qs`` narrowed to a kind (its code); a region or a prefecture/province (a council's id: its own
+    dossiers and those of the councils within it); a collectivity (its HCP code); dossiers in their
+    state for ``min_days`` days or more."""
     if kind:
         qs = qs.filter(kind__code=kind)
     if region:
-        qs = qs.filter(collectivity__region_id=region)
+        qs = qs.filter(Q(collectivity__region_id=region) | Q(collectivity_id=region))
+    if province:
+        qs = qs.filter(Q(collectivity__province_id=province) | Q(collectivity_id=province))
     if collectivity:
         qs = qs.filter(collectivity__code=collectivity)
     if min_days:
         qs = qs.filter(state_changed_at__lte=timezone.now() - timedelta(days=min_days))
-    order = {
-        "due": ["due_date", "state_changed_at", "pk"],
-        "state_date": ["state_changed_at", "pk"],
-        "opened": ["-created_at", "-pk"],
-    }.get(sort, ["due_date", "state_changed_at", "pk"])
-    if order[0] == "due_date":
-        return qs.order_by(F("due_date").asc(nulls_last=True), *order[1:])
-    return qs.order_by(*order)
+    return qs
+
+
+# Sorts of a list; "waiting" (the queue's default) is the waiting time in the current state, longest first.
+ORDERS = {
+    "due": (F("due_date").asc(nulls_last=True), "state_changed_at", "pk"),
+    "state_date": ("state_changed_at", "pk"),
+    "waiting": ("state_changed_at", "pk"),
+    "opened": ("-created_at", "-pk"),
+}
+
+
+def filtered_dossiers(user, *, state="", kind="", region=None, collectivity="", min_days=None, sort="due"):
+    """The portfolio (and the API's list): scoped, filtered, sorted; rows carry what a list shows."""
+    qs = _narrowed(listed_dossiers(user), kind=kind, region=region, collectivity=collectivity, min_days=min_days)
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by(*ORDERS.get(sort, ORDERS["due"]))
+
+
+@dataclass
+class Queue:
+    dossiers: QuerySet  # the rows of the view or stage asked, sorted
+    counts: dict  # {state: number} of every stage at the CMR, under the same narrowing filters
+    views: dict  # {view: number}
+
+
+def cmr_queue(user, *, view=TO_PROCESS, state="", kind="", region=None, province=None, collectivity="",
+              min_days=None, sort="waiting") -> Queue:
+    """The CMR's queue: only dossiers that reached the CMR; one stage (``state``) or one of
+    ``QUEUE_VIEWS`` ("to process" by default), narrowed by kind, region, province, collectivity and
+    waiting time, sorted by waiting time (longest first) unless asked otherwise; with the count of each
+    stage under the same narrowing (one aggregate query)."""
+    qs = _narrowed(listed_dossiers(user).filter(state__in=REACHED_CMR), kind=kind, region=region,
+                   province=province, collectivity=collectivity, min_days=min_days)
+    counts = _counts(qs)
+    shown = [state] if state in REACHED_CMR else QUEUE_VIEWS.get(view, QUEUE_VIEWS[TO_PROCESS])
+    rows = qs.filter(state__in=shown).select_related("collectivity__province")
+    return Queue(dossiers=rows.order_by(*ORDERS.get(sort, ORDERS["waiting"])), counts=counts,
+                 views={name: sum(counts.get(s, 0) for s in states) for name, states in QUEUE_VIEWS.items()})
+
+
+def regions_and_provinces() -> list[tuple[Collectivity, list[Collectivity]]]:
+    """Every region with its prefectures and provinces, sorted by name in the reader's language (one
+    query): the queue's place filters."""
+    places = sorted(Collectivity.objects.filter(kind__in=[Collectivity.Kind.REGION, Collectivity.Kind.PROVINCE])
+                    .only("kind", "name_fr", "name_ar", "region_id"), key=lambda c: c.name)
+    return [(region, [p for p in places if p.region_id == region.pk])
+            for region in places if region.kind == Collectivity.Kind.REGION]
 
 
 def certifications_for(dossier):

@@ -9,10 +9,13 @@ importable from here too (``__all__``).
 
 import hashlib
 import uuid
+from datetime import date
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,7 +25,7 @@ from accounts.reads import record_read
 from accounts.selectors import signing_officers, visible_collectivities
 from accounts.services import record_audit
 from affiliates.selectors import affiliates_for
-from cmr.outbox import enqueue_transmission
+from cmr.outbox import enqueue_command, enqueue_transmission
 from eretraite.files import delete_on_commit, written
 from signatures.services import check_officer_signature
 
@@ -31,12 +34,20 @@ from .errors import DossierError, officer_text
 from .models import Certification, ChecklistItem, Document, DocumentRequest, Dossier, DossierKind, Event
 from .selectors import opening_problems
 from .slip import transmittal_slip
-from .transitions import apply_transition, apply_transition_many, completeness_problems, may_act, on_behalf
-from .workflow import EDITABLE, STAGE_TRANSITION, State
+from .transitions import (
+    apply_transition,
+    apply_transition_many,
+    check,
+    completeness_problems,
+    may_act,
+    on_behalf,
+)
+from .workflow import EDITABLE, STAGE_TRANSITION, TRANSITIONS, State
 
 __all__ = [
     "DossierError", "add_document", "add_observation", "apply_cmr_stage", "apply_transition",
-    "apply_transition_many", "assign_to_me", "certify", "completeness_problems", "may_act", "open_dossier",
+    "apply_transition_many", "assign_to_me", "certify", "command_stage", "completeness_problems", "may_act",
+    "open_dossier", "pending_command",
     "opening_problems", "record_list", "record_view", "remove_document", "request_documents", "submit",
     "take_action", "transmittal_slip",
 ]
@@ -174,15 +185,62 @@ def remove_document(user, document_id, *, on_behalf_of=None):
 
 # --- the workflow ----------------------------------------------------------------------------------
 
-def take_action(user, dossier_id, name, *, reason="", on_behalf_of=None) -> Dossier:
+def take_action(user, dossier_id, name, *, reason="", on_behalf_of=None, pension=None) -> Dossier:
     """A workflow action an officer or a CMR agent takes by hand: submit and certify through their own
-    services (guards, transmittal slip, outbox), any other through ``apply_transition``."""
+    services (guards, transmittal slip, outbox), a CMR agent's stage as a command to the back office
+    (``command_stage``), any other through ``apply_transition``."""
     if name in ("submit", "submit_supplement"):
         return submit(user, dossier_id, reason=reason, on_behalf_of=on_behalf_of)
     if name == "certify":
         return certify(user, dossier_id, on_behalf_of=on_behalf_of)
+    transition = TRANSITIONS.get(name)
+    if transition is not None and transition.commanded:
+        return command_stage(user, dossier_id, name, reason=reason, pension=pension)
     dossier = _scoped(user, dossier_id)
     return apply_transition(dossier.pk, name, by=user, reason=reason, on_behalf_of=on_behalf_of)
+
+
+def pending_command(dossier):
+    """The stage command sent to the CMR for this dossier and not confirmed yet, if any."""
+    return (dossier.transmissions.filter(kind="command", status__in=["pending", "sending"])
+            .order_by("-created_at").first())
+
+
+def command_stage(user, dossier_id, name, *, reason="", item_codes=(), pension=None) -> Dossier:
+    """A CMR agent's stage act in the portal: checked as the transition it asks for, then sent to the
+    back office as a command (``cmr.outbox.enqueue_command``, in this transaction). The dossier's
+    state does not change here: it follows the back office's confirmation, its answer or its callback
+    (``apply_cmr_stage``). One command at a time per dossier; the timeline says it was sent."""
+    transition = TRANSITIONS[name]
+    text = officer_text(reason)
+    pension = pension or {}
+    with transaction.atomic():
+        dossier = (selectors.dossiers_for(user).select_for_update(of=("self",))
+                   .select_related("kind", "collectivity", "affiliate").filter(pk=dossier_id).first())
+        if dossier is None:
+            raise Dossier.DoesNotExist(dossier_id)
+        check(dossier, transition, user, text or (State.DOCUMENTS_REQUESTED.value if item_codes else ""))
+        if not dossier.cmr_reference:
+            raise DossierError(_("The CMR has not acknowledged this dossier yet: it has no CMR reference."),
+                               code="not_received")
+        if pending_command(dossier) is not None:
+            raise DossierError(_("A stage sent to the CMR is awaiting its confirmation: wait for it before "
+                                 "the next one."), code="command_pending")
+        items = []
+        if name == "request_documents":
+            known = {i.code: i for i in ChecklistItem.objects.filter(kind_id=dossier.kind_id, code__in=item_codes)}
+            items = [{"code": code, "label": known[code].label_fr} for code in item_codes if code in known]
+            if not (items or text):
+                raise DossierError(_("Say which documents are missing."), code="reason_required")
+        if name == "liquidate":
+            pension = _pension(pension)
+        enqueue_command(dossier, transition.target.value, by=user, items=items, text=text,
+                        reason=text if name == "reject" else "", pension=pension if name == "liquidate" else None)
+        timeline.write_event(dossier, "stage_sent", by=user, text=text, data={
+            "stage": transition.target.value, "items": [i["code"] for i in items]})
+        record_audit("dossier.stage_sent", actor=user, target=dossier, collectivity=dossier.collectivity,
+                     data={"stage": transition.target.value})
+    return dossier
 
 
 def submit(user, dossier_id, **kw):
@@ -230,22 +288,33 @@ def certify(user, dossier_id, *, on_behalf_of=None) -> Dossier:
         raise
 
 
-def request_documents(user, dossier_id, *, item_codes, text) -> Dossier:
-    """The CMR asks for documents (checklist items and free text); the collectivity adds a supplement."""
-    def record(dossier):
-        request = DocumentRequest.objects.create(dossier=dossier, text=text.strip(), requested_by=user,
-                                                 round=dossier.round)
-        request.items.set(ChecklistItem.objects.filter(kind_id=dossier.kind_id, code__in=item_codes))
-        dossier.round += 1
-        return ["round"]
+def _pension(values) -> dict:
+    """A liquidation's figures as a CMR agent typed them: the pension number, the monthly amount in
+    dirhams, the date it takes effect; every missing or malformed one said at once."""
+    number = str(values.get("number") or "").strip()
+    monthly, effective, problems = None, None, []
+    if not number or len(number) > 40:
+        problems.append(_("Give the pension number (at most 40 characters)."))
+    try:
+        monthly = Decimal(str(values.get("monthly") or "").replace(",", ".").replace(" ", ""))
+        if not monthly.is_finite() or monthly <= 0 or monthly >= Decimal("1e9") or monthly.as_tuple().exponent < -2:
+            raise InvalidOperation
+    except InvalidOperation:
+        problems.append(_("Give the monthly amount in dirhams, e.g. 4512.30."))
+    raw = values.get("effective")
+    try:
+        effective = raw if isinstance(raw, date) else date.fromisoformat(str(raw or ""))
+    except ValueError:
+        problems.append(_("Give the date the pension takes effect (YYYY-MM-DD)."))
+    if problems:
+        raise DossierError(*problems, code="liquidation_incomplete")
+    return {"number": number, "monthly": monthly.quantize(Decimal("0.01")), "effective": effective}
 
-    text = officer_text(text)
-    if not (item_codes or text):
-        raise DossierError(_("Say which documents are missing."), code="reason_required")
-    # with items and no words, the reason is the bare state code, which the timeline and e-mails leave out
-    return apply_transition(dossier_id, "request_documents", by=user, reason=(text or "").strip()
-                            or State.DOCUMENTS_REQUESTED.value, after=record,
-                            data={"items": list(item_codes)})
+
+def request_documents(user, dossier_id, *, item_codes, text) -> Dossier:
+    """The CMR asks for documents (checklist items and free text): a command to the back office, which
+    reports the request back; the collectivity then adds a supplement."""
+    return command_stage(user, dossier_id, "request_documents", reason=text, item_codes=list(item_codes))
 
 
 def add_observation(user, dossier_id, text, *, on_behalf_of=None) -> Event:
@@ -261,8 +330,12 @@ def add_observation(user, dossier_id, text, *, on_behalf_of=None) -> Event:
     return event
 
 
-def apply_cmr_stage(*, portal_dossier_id, stage, event_id, cmr_reference="", details=None):
-    """A stage the CMR back office reports: applied once, through the workflow (None: already applied)."""
+def apply_cmr_stage(*, portal_dossier_id, stage, event_id, cmr_reference="", request_items=(), request_text="",
+                    reason="", pension=None, by_name=""):
+    """A stage the CMR back office reports (a callback, the answer to a command, a reconciliation):
+    applied once, through the workflow (None: already applied). What it carries is kept with the
+    dossier: a request's items and text (a ``DocumentRequest`` the checklist shows), a liquidation's
+    pension number, monthly amount and effective date, a rejection's reason."""
     if Event.objects.filter(cmr_event_id=event_id).exists():
         return None
     name = STAGE_TRANSITION.get(stage)
@@ -275,7 +348,10 @@ def apply_cmr_stage(*, portal_dossier_id, stage, event_id, cmr_reference="", det
     dossier = Dossier.objects.filter(reference=reference).first()
     if dossier is None:
         raise Dossier.DoesNotExist(portal_dossier_id)
-    details = details or {}
+    pension = pension or {}
+    # the command this report confirms, if a CMR agent sent it from here (answered, or still awaited)
+    command = (dossier.transmissions.filter(kind="command", stage=stage)
+               .filter(Q(event_id=event_id) | Q(status__in=["pending", "sending"])).order_by("-created_at").first())
 
     def record(dossier):
         fields = []
@@ -283,17 +359,30 @@ def apply_cmr_stage(*, portal_dossier_id, stage, event_id, cmr_reference="", det
             dossier.cmr_reference = cmr_reference
             fields.append("cmr_reference")
         if name == "request_documents":
-            request = DocumentRequest.objects.create(dossier=dossier, text=details.get("text", ""),
-                                                     round=dossier.round)
-            request.items.set(ChecklistItem.objects.filter(kind_id=dossier.kind_id,
-                                                           code__in=details.get("items", [])))
+            request = DocumentRequest.objects.create(
+                dossier=dossier, text=request_text, round=dossier.round,
+                requested_by=command.requested_by if command is not None else None)
+            request.items.set(ChecklistItem.objects.filter(kind_id=dossier.kind_id, code__in=list(request_items)))
             dossier.round += 1
             fields.append("round")
+        elif name == "liquidate":
+            dossier.pension_number = str(pension.get("number", ""))[:40]
+            dossier.monthly_pension = pension.get("monthly") or None
+            dossier.pension_effective_on = pension.get("effective") or None
+            fields += ["pension_number", "monthly_pension", "pension_effective_on"]
+        elif name == "reject":
+            dossier.rejection_reason = reason
+            fields.append("rejection_reason")
         return fields
 
+    data = {"items": list(request_items)} if request_items else {}
+    if pension:
+        data["pension"] = {key: str(value) for key, value in pension.items()}
+    if by_name:
+        data["by"] = by_name
     try:
-        return apply_transition(dossier.pk, name, by=None, reason=details.get("text", "") or stage,
-                                cmr_event_id=event_id, data=details, after=record)
+        return apply_transition(dossier.pk, name, by=None, reason=request_text or reason or stage,
+                                cmr_event_id=event_id, data=data, after=record)
     except IntegrityError:  # the same event applied concurrently
         return None
 

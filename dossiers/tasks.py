@@ -15,3 +15,9 @@ def notify_stage_changes(pairs):
 def notify_stage_change(dossier_id, event_id):
     """The former one-event task: messages queued before an upgrade are still sent."""
     notifications.send_stage_changes([(dossier_id, event_id)])
+
+
+@shared_task(ignore_result=True)
+def notify_delivery_failed(dossier_id):
+    """E-mail the collectivity that its certified dossier could not be delivered to the CMR."""
+    notifications.send_delivery_failed(dossier_id)

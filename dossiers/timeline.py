@@ -51,11 +51,13 @@ def _names_of_the_cmr() -> frozenset:
 
 def event_actor(event) -> str:
     """Who acted, in the active language: the officer's name, or "the CMR" for the back office and the
-    platform (stored in the language that was active when the event was written)."""
+    platform (stored in the language that was active when the event was written), with the CMR agent's
+    name when he commanded the stage in the portal."""
     if event.actor_id and event.actor is not None:
         return event.actor.get_full_name() or event.actor_repr
     if event.actor_repr in _names_of_the_cmr():
-        return _("the CMR")
+        agent = (event.data or {}).get("by") if isinstance(event.data, dict) else None
+        return f"{_('the CMR')} ({agent})" if agent else _("the CMR")  # a stage its agent commanded here
     return event.actor_repr
 
 

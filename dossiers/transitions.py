@@ -55,8 +55,8 @@ def may_act(user, dossier, transition, *, in_scope=None) -> bool:
     actor = transition.actor
     if actor == Actor.SYSTEM:
         return user is None
-    if actor == Actor.CMR:
-        return user is None or can(user, Capability.ACT_ON_STAGES)
+    if actor == Actor.CMR:  # a CMR agent commands the back office; what it reports by itself is its own
+        return user is None or (transition.commanded and can(user, Capability.ACT_ON_STAGES))
     capability = ACTOR_CAPABILITY.get(actor)
     if user is None or capability is None or not can(user, capability):
         return False
@@ -376,6 +376,15 @@ def _transition(name):
     if transition is None:
         raise DossierError(_("Unknown action."), code="unknown_transition")
     return transition
+
+
+def check(dossier, transition, by, reason=""):
+    """Refuse (raise ``DossierError`` or ``PermissionDenied``) unless ``by`` may take ``transition`` on
+    ``dossier`` now; nothing is written (a CMR agent's command is checked so before it is sent)."""
+    if dossier.state not in transition.sources:
+        raise DossierError(_("This action is not possible: the dossier is %(state)s.")
+                           % {"state": dossier.get_state_display()}, code="wrong_state")
+    _check(dossier, transition, by, reason)
 
 
 def _check(dossier, transition, by, reason):

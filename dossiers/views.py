@@ -9,7 +9,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import Collectivity
 from accounts.permissions import Capability, can, requires
 from accounts.selectors import on_behalf_of
 from affiliates.selectors import get_affiliate_light
@@ -20,7 +19,7 @@ from signatures.services import MESSAGES, Code
 
 from . import selectors, services, transitions
 from .errors import DossierError
-from .forms import FilterForm, ObservationForm, ReasonForm
+from .forms import FilterForm, ObservationForm, QueueForm, ReasonForm
 from .models import Certification, ChecklistItem, Document, DossierKind
 from .workflow import CLOSED, EDITABLE, TRANSITIONS, State, can_reach
 
@@ -36,33 +35,53 @@ def _refused(request, exc):
         messages.error(request, reason)
 
 
-def _list(request, template, *, queue=False):
-    form = FilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    qs = selectors.filtered_dossiers(request.user, **{k: v for k, v in filters.items() if v not in (None, "")})
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = list(page.object_list)  # recorded as shown, read once
+def _without(params, *keys):
+    """A copy of the query ``params`` without ``keys``."""
+    params = params.copy()
+    for key in keys:
+        params.pop(key, None)
+    return params
+
+
+def _shown(request, page, filters, params=None):
+    """The page's rows read once, and recorded as shown (law 09-08); the query string without its page."""
+    page.object_list = list(page.object_list)
     services.record_list(request, page, filters)
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {
-        "page": page, "form": form, "query": query.urlencode(), "queue": queue,
-        "counts": selectors.counts_by_state(request.user), "states": State.choices,
-        "kinds": DossierKind.objects.filter(is_active=True),
-    }
-    if queue:
-        context["regions"] = Collectivity.objects.filter(kind=Collectivity.Kind.REGION).order_by("name_fr")
-    return render(request, template, context)
+    return _without(request.GET if params is None else params, "page").urlencode()
 
 
 @requires(Capability.SEE_DOSSIERS, hide=True)
 def portfolio(request):
-    return _list(request, "dossiers/list.html")
+    form = FilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.filtered_dossiers(request.user, **{k: v for k, v in filters.items() if v not in (None, "")})
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "dossiers/list.html", {
+        "page": page, "form": form, "query": _shown(request, page, filters),
+        "counts": selectors.counts_by_state(request.user), "states": State.choices,
+        "kinds": DossierKind.objects.filter(is_active=True),
+    })
 
 
 @requires(Capability.ACT_ON_STAGES)
 def queue(request):
-    return _list(request, "dossiers/list.html", queue=True)
+    """The CMR's queue: what reached the CMR, "to process" first, by waiting time; a filter value the
+    queue does not offer is named and left out, never an error."""
+    places = selectors.regions_and_provinces()
+    form = QueueForm(request.GET, states=selectors.REACHED_CMR, places=places,
+                     kinds=list(DossierKind.objects.filter(is_active=True)))
+    filters = form.filters()
+    found = selectors.cmr_queue(request.user, **filters)
+    page = Paginator(found.dossiers, PAGE_SIZE).get_page(request.GET.get("page"))
+    kept = _without(request.GET, *form.errors)  # a value left out is not carried on
+    view = "" if filters.get("state") else filters.get("view", selectors.TO_PROCESS)
+    return render(request, "dossiers/queue.html", {
+        "page": page, "form": form, "query": _shown(request, page, filters, kept),
+        "narrowing": _without(kept, "page", "state", "view").urlencode(),  # what stage and view links keep
+        "places": places, "view": view, "state": filters.get("state", ""),
+        "views": [(name, label, found.views[name]) for name, label in form.fields["view"].choices],
+        "stages": [(s.value, s.label, found.counts.get(s.value, 0)) for s in selectors.REACHED_CMR],
+    })
 
 
 @login_required
@@ -86,16 +105,21 @@ def detail(request, pk):
     is_cmr = can(user, Capability.ACT_ON_STAGES)
     lines = selectors.checklist(dossier)
     next_step = transitions.next_step(user, dossier, lines=lines)
+    pending = services.pending_command(dossier)  # a CMR stage sent, not confirmed yet: no other meanwhile
+    actions = [t for t in next_step.actions if not (pending and t.commanded)]
+    requests = list(dossier.document_requests.prefetch_related("items"))
     return render(request, "dossiers/detail.html", {
         "dossier": dossier,
         "lines": lines,
         "events": list(dossier.events.all()),
         "next_step": next_step,
-        "actions": next_step.actions,
+        "actions": actions,
+        "pending_command": pending,
+        "delivery": selectors.latest_delivery(dossier),
         "editable": dossier.state in EDITABLE and can(user, Capability.PREPARE_DOSSIERS),
         "certifications": selectors.certifications_for(dossier),
-        "requests": list(dossier.document_requests.prefetch_related("items")),
-        "can_request_documents": is_cmr and can_reach(dossier.state, "request_documents"),
+        "requests": requests,
+        "can_request_documents": is_cmr and not pending and can_reach(dossier.state, "request_documents"),
         "items": ChecklistItem.objects.filter(kind_id=dossier.kind_id, is_active=True),
         "reason_form": ReasonForm(), "observation_form": ObservationForm(),
         "closed": dossier.state in CLOSED,
@@ -201,9 +225,13 @@ def act(request, pk, name):
     dossier = selectors.get_dossier(request.user, pk)
     if name not in TRANSITIONS:
         raise Http404
+    transition = TRANSITIONS[name]
+    pension = {key: request.POST.get(f"pension_{key}", "") for key in ("number", "monthly", "effective")}
     return _attempt(request, pk, lambda: services.take_action(
-        request.user, dossier.pk, name, reason=request.POST.get("reason", ""), on_behalf_of=_behalf(request)),
-        _("Done: %(action)s.") % {"action": TRANSITIONS[name].label})
+        request.user, dossier.pk, name, reason=request.POST.get("reason", ""), on_behalf_of=_behalf(request),
+        pension=pension if name == "liquidate" else None),
+        _("Sent to the CMR: %(action)s. The dossier moves when the CMR confirms.") % {"action": transition.label}
+        if transition.commanded else _("Done: %(action)s.") % {"action": transition.label})
 
 
 @login_required
@@ -212,7 +240,7 @@ def request_documents_view(request, pk):
     dossier = selectors.get_dossier(request.user, pk)
     return _attempt(request, pk, lambda: services.request_documents(
         request.user, dossier.pk, item_codes=request.POST.getlist("items"), text=request.POST.get("text", "")),
-        _("The documents are requested."))
+        _("The request is sent to the CMR; the dossier moves when the CMR confirms."))
 
 
 @login_required

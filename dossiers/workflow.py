@@ -58,6 +58,9 @@ class Transition:
     label: str
     needs_reason: bool = False
     guards: tuple = ()
+    # A CMR stage a CMR agent takes in the portal: sent to the back office as a command, applied when
+    # it confirms (``cmr.outbox.enqueue_command``). The others of the CMR only the back office reports.
+    commanded: bool = False
 
 
 def _t(name, sources, target, actor, label, **kw):
@@ -77,13 +80,14 @@ TRANSITIONS = {t.name: t for t in [
     _t("transmit", [State.CERTIFIED], State.TRANSMITTED, Actor.SYSTEM, _("Transmitted to the CMR")),
     # The back office may report receipt before the sender has recorded its answer: from certified too.
     _t("receive", [State.TRANSMITTED, State.CERTIFIED], State.RECEIVED, Actor.CMR, _("Received")),
-    _t("review", [State.RECEIVED, State.TRANSMITTED], State.UNDER_REVIEW, Actor.CMR, _("Start the review")),
+    _t("review", [State.RECEIVED, State.TRANSMITTED], State.UNDER_REVIEW, Actor.CMR, _("Start the review"),
+       commanded=True),
     _t("request_documents", [State.RECEIVED, State.UNDER_REVIEW], State.DOCUMENTS_REQUESTED, Actor.CMR,
-       _("Request documents"), needs_reason=True),
-    _t("liquidate", [State.UNDER_REVIEW], State.LIQUIDATED, Actor.CMR, _("Liquidate")),
-    _t("pay", [State.LIQUIDATED], State.IN_PAYMENT, Actor.CMR, _("Put in payment")),
+       _("Request documents"), needs_reason=True, commanded=True),
+    _t("liquidate", [State.UNDER_REVIEW], State.LIQUIDATED, Actor.CMR, _("Liquidate"), commanded=True),
+    _t("pay", [State.LIQUIDATED], State.IN_PAYMENT, Actor.CMR, _("Put in payment"), commanded=True),
     _t("reject", [State.RECEIVED, State.UNDER_REVIEW, State.DOCUMENTS_REQUESTED], State.REJECTED, Actor.CMR,
-       _("Reject"), needs_reason=True),
+       _("Reject"), needs_reason=True, commanded=True),
 ]}
 
 # A CMR stage report names the state it reached; this is the transition that reaches it.

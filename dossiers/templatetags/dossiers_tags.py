@@ -21,6 +21,7 @@ _EVENT_LABELS = {
     "opened": _("Dossier opened"), "document_added": _("Document added"),
     "document_replaced": _("Document replaced"), "document_removed": _("Document removed"),
     "observation": _("Observation"), "assigned": _("Taken in hand"),
+    "stage_sent": _("Stage sent to the CMR"),
 }
 
 

@@ -26,12 +26,13 @@ from django.db import connection
 from django.db.models import Count
 
 from cmr import outbox
-from cmr.models import CmrEvent, Transmission
+from cmr.models import CmrEvent, StageConflict, Transmission
 from dossiers import services as dossier_services
 from dossiers.models import ChecklistItem, Document, Dossier, DossierKind, Event
 from tests.affiliates.factories import AffiliateFactory, with_career
 from tests.cmr_mock import ROOT, TEST_SECRET, wait_until
 from tests.dossiers.conftest import BASIC, affiliate, officers  # noqa: F401
+from tests.factories import CmrAgentFactory
 from tests.pki import pki, pki_settings, sample_pdf, signed_pdf  # noqa: F401
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]
@@ -205,6 +206,30 @@ def run_fault_scenario(*, workers, officers, affiliate, signed_pdf, cmr_mock_fac
             .annotate(n=Count("pk"))
         assert len(per_dossier) == DOSSIERS and {row["n"] for row in per_dossier} == {1}
         assert CmrEvent.objects.count() == DOSSIERS
+
+        # A CMR agent takes a stage on a quarter of them in the portal while the back office goes down:
+        # each is a command the workers deliver later; the portal moves only on the back office's word.
+        agent = CmrAgentFactory()
+        reviewed = pks[: DOSSIERS // 4]
+        mock.set_faults(down_for_seconds=5)
+        for pk in reviewed:
+            dossier_services.take_action(agent, pk, "review")
+        commands = Transmission.objects.filter(kind="command")
+        wait_until(lambda: Dossier.objects.filter(pk__in=reviewed, state="under_review").count() == len(reviewed),
+                   timeout=90, interval=1,
+                   message=f"commands not confirmed: {dict(commands.values_list('status').annotate(Count('pk')))}")
+        per_dossier = Event.objects.filter(dossier_id__in=reviewed, action="review").values("dossier_id") \
+            .annotate(n=Count("pk"))
+        assert {row["n"] for row in per_dossier} == {1} and len(per_dossier) == len(reviewed)
+        # The two records agree on every dossier, and no report is left in conflict.
+        disagree = []
+        for dossier in Dossier.objects.filter(pk__in=pks):
+            stage = mock.get(f"/dossiers/{dossier.cmr_reference}/stages").json()["stage"]
+            if stage != dossier.state:
+                disagree.append((dossier.cmr_reference, dossier.state, stage))
+        assert disagree == []
+        assert not StageConflict.objects.filter(resolved_at=None).exists()
+        print(f"portal and back office agree on all {DOSSIERS} dossiers ({len(reviewed)} reviewed by command)")
         return stats
     finally:
         for proc, log in procs:

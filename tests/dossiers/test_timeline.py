@@ -12,7 +12,7 @@ from django.core import mail
 from dossiers import services
 from dossiers.models import Dossier, Event
 from tests.dossiers.conftest import fill
-from tests.factories import CmrAgentFactory, api_client_for
+from tests.factories import api_client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -135,9 +135,9 @@ def under_review(officers, affiliate):
 def test_request_email_names_the_documents_in_french_and_in_arabic(officers, affiliate,
                                                                   django_capture_on_commit_callbacks):
     dossier = under_review(officers, affiliate)
-    with django_capture_on_commit_callbacks(execute=True):
-        services.request_documents(CmrAgentFactory(), dossier.pk, item_codes=["rib", "cin"],
-                                   text="Le RIB est illisible.")
+    with django_capture_on_commit_callbacks(execute=True):  # the back office reports the request
+        services.apply_cmr_stage(portal_dossier_id=str(dossier.reference), stage="documents_requested",
+                                 event_id="e-req", request_items=["rib", "cin"], request_text="Le RIB est illisible.")
     [message] = mail.outbox
     french, arabic = message.body.split("----------")
     assert "La CMR demande les pièces suivantes :\n- Copie de la CIN\n- Attestation de RIB" in french
@@ -160,7 +160,8 @@ def test_a_request_naming_documents_without_words_shows_no_placeholder(officers,
                                                                        django_capture_on_commit_callbacks):
     dossier = under_review(officers, affiliate)
     with django_capture_on_commit_callbacks(execute=True):
-        services.request_documents(CmrAgentFactory(), dossier.pk, item_codes=["rib"], text="  ")
+        services.apply_cmr_stage(portal_dossier_id=str(dossier.reference), stage="documents_requested",
+                                 event_id="e-req", request_items=["rib"], request_text="  ".strip())
     event = Event.objects.get(dossier=dossier, action="request_documents")
     assert event.text == "documents_requested"  # the bare state code: said by the state already
     [message] = mail.outbox

@@ -79,7 +79,7 @@ class TestRequestedDocumentsPresent:
         services.certify(manager, dossier.pk)
         services.apply_cmr_stage(portal_dossier_id=str(dossier.reference), stage="received", event_id="g1")
         services.apply_cmr_stage(portal_dossier_id=str(dossier.reference), stage="documents_requested",
-                                 event_id="g2", details={"items": ["rib", "cin"], "text": "RIB et CIN illisibles"})
+                                 event_id="g2", request_items=["rib", "cin"], request_text="RIB et CIN illisibles")
         code, reasons = refused(services.submit, agent, dossier.pk)
         assert code == "incomplete" and "Add the requested documents before submitting the supplement." in reasons
         fill(agent, dossier, signed_pdf, ["rib"])

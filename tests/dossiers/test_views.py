@@ -182,7 +182,7 @@ def test_cmr_queue_filters_counts_and_document_request(client, officers, affilia
     assert reverse("dossiers:queue").encode() in nav
     with django_assert_max_num_queries(12):
         page = client.get(reverse("dossiers:queue"))
-    assert page.content.count(b'data-testid="dossier-row"') == 5
+    assert page.content.count(b'data-testid="dossier-row"') == 1  # the four drafts are the collectivity's
     page = client.get(reverse("dossiers:queue"), {"state": "received", "collectivity": "01.511.01.0"})
     assert page.content.count(b'data-testid="dossier-row"') == 1
     assert client.get(reverse("dossiers:queue"), {"min_days": 3}).content.count(b'data-testid="dossier-row"') == 0
@@ -191,6 +191,14 @@ def test_cmr_queue_filters_counts_and_document_request(client, officers, affilia
     detail = client.get(reverse("dossiers:detail", args=[dossier.pk])).content
     assert b'data-testid="request-documents"' in detail and b"action-review" in detail
     client.post(reverse("dossiers:request_documents", args=[dossier.pk]), {"items": ["rib"], "text": "RIB illisible"})
+    dossier.refresh_from_db()  # a command to the back office (none listens here): nothing moves yet
+    assert dossier.state == "received" and dossier.round == 1
+    command = dossier.transmissions.get(kind="command")
+    assert command.stage == "documents_requested" and command.details["requested_documents"][0]["code"] == "rib"
+    detail = client.get(reverse("dossiers:detail", args=[dossier.pk])).content
+    assert b'data-testid="pending-command"' in detail and b'data-testid="request-documents"' not in detail
+    services.apply_cmr_stage(portal_dossier_id=str(dossier.reference), stage="documents_requested",  # confirmed
+                             event_id="q2", request_items=["rib"], request_text="RIB illisible")
     dossier.refresh_from_db()
     assert dossier.state == "documents_requested" and dossier.round == 2
     client.force_login(agent)

@@ -1,15 +1,16 @@
 """The CMR agent's stage actions in a real browser, in French and in Arabic.
 
 A retirement dossier is certified and delivered to the (real, mock) CMR back office through the
-outbox. A CMR agent finds it in his queue filtered by state, records its receipt, starts the review
-and asks for documents (checklist items and free text); the collectivity's agent sees what is asked,
-adds a signed supplement and submits it; the manager certifies it (the supplement is delivered as
-the second sending); the CMR agent reviews again, liquidates and puts the pension in payment.
-
-Every CMR transition of ``dossiers.workflow`` may be taken by hand by an active CMR agent
-(``services.may_act``); only ``transmit`` is the platform's, after the outbox's delivery. The back
-office reports the same stages by callback (tests/dossiers, tests/cmr).
+outbox; the back office reports its receipt by callback to the live portal. A CMR agent finds it in
+his queue filtered by state, starts the review and asks for documents (checklist items and free
+text): each act is a command to the back office, and the dossier moves when the back office confirms
+it. The collectivity's agent sees what is asked again, adds a signed supplement and submits it; the
+manager certifies it (the supplement is delivered as the second sending, and the back office takes
+the review up again by itself); the CMR agent liquidates, with the pension's figures, and puts it in
+payment.
 """
+
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -17,7 +18,7 @@ from playwright.sync_api import expect
 from cmr.models import Transmission
 from dossiers import services
 from dossiers.models import DocumentRequest, Dossier
-from tests.cmr_mock import callback_receiver, cmr_mock, cmr_mock_factory  # noqa: F401
+from tests.cmr_mock import TEST_SECRET, callback_receiver, cmr_mock_factory, wait_until  # noqa: F401
 from tests.dossiers.conftest import affiliate, fill, officers  # noqa: F401
 from tests.e2e.helpers import login, off_loop
 from tests.factories import CmrAgentFactory
@@ -33,9 +34,11 @@ TEXT = {
         "documents_requested": "Pièces demandées", "awaiting_certification": "En attente de certification",
         "liquidated": "Liquidé", "in_payment": "En paiement",
         "receive": "Reçu", "review": "Commencer l'examen", "liquidate": "Liquider", "pay": "Mettre en paiement",
-        "reject": "Rejeter", "request": "Demander des pièces", "requested": "Les pièces sont demandées.",
+        "reject": "Rejeter", "request": "Demander des pièces",
         "asks": "La CMR demande des pièces", "submit_supplement": "Soumettre le complément à la certification",
-        "done": "Fait : {}.", "rib": "Attestation de RIB", "cin": "Copie de la CIN",
+        "done": "Envoyé à la CMR : {}. Le dossier avance quand la CMR confirme.", "rib": "Attestation de RIB",
+        "cin": "Copie de la CIN",
+        "requested": "La demande est envoyée à la CMR ; le dossier avance quand la CMR confirme.",
         "the_cmr": "· la CMR",
         "why": "Le RIB joint est illisible ; joignez aussi une copie récente de la CIN.",
     },
@@ -45,9 +48,11 @@ TEXT = {
         "under_review": "قيد الدراسة", "documents_requested": "وثائق مطلوبة",
         "awaiting_certification": "في انتظار التصديق", "liquidated": "تمت التصفية", "in_payment": "في طور الأداء",
         "receive": "تم التوصل", "review": "بدء الدراسة", "liquidate": "التصفية", "pay": "الإحالة على الأداء",
-        "reject": "الرفض", "request": "طلب وثائق", "requested": "تم طلب الوثائق.",
+        "reject": "الرفض", "request": "طلب وثائق",
         "asks": "يطلب الصندوق المغربي للتقاعد وثائق", "submit_supplement": "إحالة الوثائق التكميلية على التصديق",
-        "done": "تم: {}.", "rib": "شهادة التعريف البنكي", "cin": "نسخة من البطاقة الوطنية للتعريف",
+        "done": "أُرسل إلى الصندوق: {}. ينتقل الملف عندما يؤكد الصندوق.", "rib": "شهادة التعريف البنكي",
+        "cin": "نسخة من البطاقة الوطنية للتعريف",
+        "requested": "أُرسل الطلب إلى الصندوق؛ ينتقل الملف عندما يؤكد الصندوق.",
         "the_cmr": "· الصندوق المغربي للتقاعد",
         "why": "شهادة التعريف البنكي المرفقة غير مقروءة؛ أرفقوا أيضا نسخة حديثة من البطاقة الوطنية.",
     },
@@ -74,14 +79,17 @@ def offered(page):
 
 @pytest.mark.parametrize("locale", ["fr-FR", "ar-MA"])
 def test_cmr_agent_takes_the_stages_and_asks_for_documents(browser, live_server, officers, affiliate,  # noqa: F811
-                                                           signed_pdf, cmr_mock, settings, tmp_path,  # noqa: F811
-                                                           shot, locale):
+                                                           signed_pdf, cmr_mock_factory, settings,  # noqa: F811
+                                                           tmp_path, shot, locale):
     base = live_server.url
     lang = locale[:2]
     t = TEXT[lang]
+    settings.CMR_CALLBACK_SECRET = TEST_SECRET
+    cmr_mock = cmr_mock_factory(callback_url=f"{base}/cmr/callbacks/")
     settings.CMR_BASE_URL = cmr_mock.base_url
     dossier = off_loop(transmitted_dossier, officers, affiliate, signed_pdf)
-    assert dossier.state == "transmitted" and dossier.cmr_reference.startswith("CMR-")
+    assert dossier.cmr_reference.startswith("CMR-")
+    wait_until(lambda: Dossier.objects.get(pk=dossier.pk).state == "received", message="no receipt callback")
     cmr = CmrAgentFactory(username="CMR00042", full_name="Nadia Cherkaoui")
     name = affiliate.full_name_ar if lang == "ar" else affiliate.full_name_fr
 
@@ -91,36 +99,40 @@ def test_cmr_agent_takes_the_stages_and_asks_for_documents(browser, live_server,
     expect(page.locator("html")).to_have_attribute("dir", "rtl" if lang == "ar" else "ltr")
     page.get_by_role("link", name=t["queue"], exact=True).click()
     expect(page).to_have_url(f"{base}/dossiers/queue/")
-    expect(page.get_by_test_id("dossier-row")).to_have_count(2)
-    page.select_option("#f-state", "transmitted")
+    expect(page.get_by_test_id("dossier-row")).to_have_count(1)  # the draft beside it is the collectivity's
+    page.select_option("#f-state", "received")
     page.get_by_test_id("filters").get_by_role("button", name=t["filter"]).click()
     rows = page.get_by_test_id("dossier-row")
     expect(rows).to_have_count(1)
-    expect(rows).to_have_attribute("data-state", "transmitted")
+    expect(rows).to_have_attribute("data-state", "received")
     expect(rows).to_contain_text(name)
-    expect(rows).to_contain_text(t["transmitted"])
+    expect(rows).to_contain_text(t["received"])
     rows.locator("a").first.click()
 
-    # Transmitted: the agent may record the receipt or start the review; documents are asked later.
+    # Received (the back office said so): the agent may start the review or reject; the receipt is
+    # the back office's to report, never the agent's to take.
     state = page.get_by_test_id("dossier-state")
     timeline = page.get_by_test_id("timeline")
-    expect(state).to_have_text(t["transmitted"])
+    expect(state).to_have_text(t["received"])
     expect(page.get_by_test_id("cmr-reference")).to_have_text(dossier.cmr_reference)
     expect(timeline.locator("[data-action=transmit]")).to_contain_text(t["the_cmr"])
-    assert offered(page) == ["receive", "review"]
-    expect(page.get_by_test_id("request-documents")).to_have_count(0)
+    expect(timeline.locator("[data-action=receive]")).to_contain_text(t["the_cmr"])
+    expect(page.get_by_test_id("delivery-status")).to_have_attribute("data-status", "delivered")
 
-    def take(action, target):
+    def take(action, target, fill=None):
+        if fill:
+            fill()
         page.get_by_test_id(f"action-{action}").click()
+        # sent as a command; confirmed by the back office's answer (eager, on commit) before the page shows
         expect(state).to_have_attribute("data-state", target)
         expect(state).to_have_text(t[target])
         expect(page.get_by_role("alert").filter(has_text=t["done"].format(t[action]))).to_be_visible()
         last = timeline.locator("li").last
         expect(last).to_have_attribute("data-action", action)
         expect(last).to_contain_text(t[target])
-        expect(last).to_contain_text("Nadia Cherkaoui")
+        expect(last).to_contain_text("Nadia Cherkaoui")  # the back office's stage, commanded by its agent
+        expect(page.get_by_test_id("pending-command")).to_have_count(0)
 
-    take("receive", "received")
     assert offered(page) == ["reject", "review"]
     take("review", "under_review")
     assert offered(page) == ["liquidate", "reject"]
@@ -181,8 +193,8 @@ def test_cmr_agent_takes_the_stages_and_asks_for_documents(browser, live_server,
     manager_ctx = browser.new_context(locale=locale)
     page = login(manager_ctx, base, "AB123456")
     page.goto(f"{base}/dossiers/{dossier.pk}/")
-    page.get_by_test_id("action-certify").click()
-    expect(page.get_by_test_id("dossier-state")).to_have_attribute("data-state", "transmitted")
+    page.get_by_test_id("action-certify").click()  # delivered at once; the back office may already review it
+    expect(page.get_by_test_id("dossier-state")).to_have_attribute("data-state", re.compile("transmitted|under_review"))
     expect(page.get_by_test_id("document-request")).to_have_count(0)
     manager_ctx.close()
     second = Transmission.objects.get(dossier=dossier, round=2)
@@ -190,14 +202,23 @@ def test_cmr_agent_takes_the_stages_and_asks_for_documents(browser, live_server,
     assert cmr_mock.stats()["supplements_received"] == 1
     assert DocumentRequest.objects.get(dossier=dossier).fulfilled_at is not None
 
-    # The CMR agent reviews the supplement, liquidates and puts the pension in payment.
+    # The back office takes the review up again by itself when the supplement arrives (its callback);
+    # the CMR agent liquidates, with the pension's figures, and puts the pension in payment.
+    wait_until(lambda: Dossier.objects.get(pk=dossier.pk).state == "under_review", message="no review callback")
     page = cmr_ctx.pages[0]
     page.reload()
     state = page.get_by_test_id("dossier-state")
     timeline = page.get_by_test_id("timeline")
-    expect(state).to_have_text(t["transmitted"])
-    take("review", "under_review")
-    take("liquidate", "liquidated")
+    expect(state).to_have_text(t["under_review"])
+
+    def figures():
+        page.get_by_test_id("pension-number").fill("P000778899")
+        page.get_by_test_id("pension-monthly").fill("4512.30")
+        page.get_by_test_id("pension-effective").fill("2027-01-01")
+
+    take("liquidate", "liquidated", figures)
+    expect(page.get_by_test_id("liquidation")).to_contain_text("P000778899")
+    expect(page.get_by_test_id("monthly-pension")).to_contain_text("4512")
     assert offered(page) == ["pay"]
     expect(page.get_by_test_id("request-documents")).to_have_count(0)
     take("pay", "in_payment")
@@ -208,8 +229,14 @@ def test_cmr_agent_takes_the_stages_and_asks_for_documents(browser, live_server,
 
     dossier.refresh_from_db()
     assert dossier.state == "in_payment" and dossier.round == 2
-    stages = list(dossier.events.filter(actor=cmr).values_list("action", "to_state"))
+    assert list(dossier.events.filter(actor=cmr).values_list("action", "data__stage")) == [
+        ("stage_sent", "under_review"), ("stage_sent", "documents_requested"), ("stage_sent", "liquidated"),
+        ("stage_sent", "in_payment")]  # what the agent asked; the stages themselves are the back office's
+    stages = list(dossier.events.filter(actor=None).exclude(cmr_event_id="").values_list("action", "to_state"))
     assert stages == [("receive", "received"), ("review", "under_review"),
                       ("request_documents", "documents_requested"), ("review", "under_review"),
                       ("liquidate", "liquidated"), ("pay", "in_payment")]
+    assert dossier.pension_number == "P000778899"
+    back_office = cmr_mock.get(f"/dossiers/{dossier.cmr_reference}/stages").json()
+    assert back_office["stage"] == "in_payment"  # the two records agree
     assert list(dossier.events.filter(action="transmit").values_list("data__round", flat=True)) == [1, 2]
