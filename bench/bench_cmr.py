@@ -1,14 +1,14 @@
 """The outbox's throughput: certified dossiers to CMR references, on real Celery workers and Redis.
 
-N dossiers (default 2,000; BENCH_CMR_DOSSIERS) of five 200 KB PDFs each. Measured from committed
-outbox rows, each queued for sending as certification does it (``cmr.outbox.queue``: a kick task
-unless one is waiting), to every transmission delivered, with one and with two worker processes
-(threads pool, 4 threads each: BENCH_CMR_POOL, BENCH_CMR_CONCURRENCY; run as deployed: no DEBUG,
-persistent connections) on a Redis server of the bench's own, against the real mock back office (no
-faults, its storage in /dev/shm when there is room). The e-mails of each delivery are sent by the
-same workers (dummy backend). Compared with a bare loop posting the same payloads, built beforehand,
-through the same HTTP client (best of three runs). Target: one worker reaches at least 0.7 of the
-bare loop's rate.
+N certified dossiers (default 2,000; BENCH_CMR_DOSSIERS) of five 200 KB PDFs and a 60 KB slip each.
+Measured from committed outbox rows, each queued for sending as certification does it
+(``cmr.outbox.queue``: a kick task unless one is waiting), to every transmission delivered, with one
+and with two worker processes (threads pool, 4 threads each: BENCH_CMR_POOL, BENCH_CMR_CONCURRENCY;
+run as deployed: no DEBUG, persistent connections) on a Redis server of the bench's own, against the
+real mock back office (no faults, its storage in /dev/shm when there is room). The e-mails of each
+delivery are sent by the same workers (dummy backend). Compared with a bare loop posting the same
+payloads, built beforehand, through the same HTTP client (best of three runs). Target: one worker
+reaches at least 0.7 of the bare loop's rate.
 
 Run on the benchmark database (DATABASE_URL's name): it is emptied of its dossiers first.
 """
@@ -42,6 +42,7 @@ from bench.common import ensure_database  # noqa: E402
 TARGET_RATIO = 0.7
 PDF_BYTES = 200 * 1024
 DOCUMENTS = 5
+SLIP_BYTES = 60 * 1024  # a sealed transmittal slip
 BARE_RUNS = 3
 POOL = os.environ.get("BENCH_CMR_POOL", "threads")
 CONCURRENCY = int(os.environ.get("BENCH_CMR_CONCURRENCY", "4"))
@@ -50,6 +51,7 @@ CONCURRENCY = int(os.environ.get("BENCH_CMR_CONCURRENCY", "4"))
 def _fixtures(count):
     from accounts.models import User
     from cmr.models import Transmission
+    from cmr.outbox import delivery_record
     from dossiers.models import Certification, ChecklistItem, Document, Dossier, DossierKind
     from tests.affiliates.factories import AffiliateFactory
     from tests.factories import ManagerFactory, commune
@@ -77,6 +79,14 @@ def _fixtures(count):
         Document(dossier=d, item=item, file=name, original_name=f"{item.code}.pdf", size=size, sha256=digest,
                  round=1, uploaded_by=manager, verdict="OK")
         for d in dossiers for item, name, digest, size, _i in files])
+    content = b"%PDF-1.7\n" + os.urandom(SLIP_BYTES - 9)
+    digest = hashlib.sha256(content).hexdigest()
+    slip = (default_storage.save(f"bench-cmr/{digest}.pdf", ContentFile(content)), len(content), digest)
+    documents = [(item.code, name, size, digest) for item, name, digest, size, _i in files]
+    Certification.objects.bulk_create([  # what certification stores: the manifest the outbox sends
+        Certification(dossier=d, round=1, certified_by=manager, slip=slip[0], slip_sha256=slip[2],
+                      manifest=delivery_record(d, documents, slip=slip))
+        for d in dossiers])
     return dossiers
 
 

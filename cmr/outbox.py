@@ -1,6 +1,9 @@
 """The outbox of the CMR gateway: a row written with the certification, and the queueing of its send.
 
-``enqueue_transmission`` runs inside the certification's transaction (the outbox row commits or
+``delivery_record`` builds, in the certification's transaction, what the certification stores
+(``Certification.manifest``): the manifest of its delivery exactly as it will be sent (``SENT``) and
+the stored file of each name in it (``FILES``). The sender sends that stored manifest, never one of
+its own. ``enqueue_transmission`` runs inside the certification's transaction (the outbox row commits or
 rolls back with the certification) and queues the send on commit (``queue``: a kick, or at once in
 embedded mode). A staff retry puts a row back here (``reset_for_retry``). The sending itself (claim,
 post, record the outcome) is ``cmr.sender``'s, run by the task ``cmr.send_transmission``.
@@ -32,10 +35,44 @@ log = logging.getLogger("cmr.callbacks")
 
 SEND_TASK = "cmr.send_transmission"  # cmr/tasks.py
 KICK_KEY = "cmr:outbox:kick"
+SENT = "sent"  # Certification.manifest[SENT]: the manifest of the delivery, as it is sent
+FILES = "files"  # Certification.manifest[FILES]: each file name of that manifest -> its stored file
+SLIP_CODE = "transmittal_slip"
 
 
 def idempotency_key(dossier, round_) -> str:
     return f"{dossier.reference}:{round_}"
+
+
+def delivery_record(dossier, documents, *, slip, **extra) -> dict:
+    """What a certification of ``dossier``'s current round stores: ``{SENT: manifest, FILES: {name:
+    stored file}, **extra}`` (``extra``: who certified, when). Built once, in the certification's
+    transaction; every attempt sends ``SENT`` as stored (``cmr.sender``), so a replay under the same
+    idempotency key carries the same content.
+
+    ``documents``: ``(checklist code, stored file name, size, SHA-256)`` of each document, in the order
+    they go; ``slip``: ``(stored file name, size, SHA-256)`` of the transmittal slip, sent last. Sizes and
+    digests are the ones recorded at upload and at sealing, not read again: a file changed since is
+    refused by the back office. A later round is a supplement to the first one's CMR reference
+    (``supplement_to``); if the portal does not know it yet, the manifest is stored without it and the
+    sender waits for it, then adds it (the reference, once known, never changes)."""
+    named = [(f"{i:02d}-{code}.pdf", code, stored, size, digest)
+             for i, (code, stored, size, digest) in enumerate([*documents, (SLIP_CODE, *slip)], start=1)]
+    affiliate = dossier.affiliate
+    manifest = rules.describe_delivery(
+        portal_dossier_id=str(dossier.reference), kind=dossier.kind.code,
+        affiliate={"affiliation_number": affiliate.affiliation_number, "ppr": affiliate.ppr, "cin": affiliate.cin},
+        collectivity_code=dossier.collectivity.code,
+        files=[(name, code, size, digest) for name, code, _stored, size, digest in named],
+        supplement_to=first_reference(dossier) if dossier.round > 1 else None, extra={"round": dossier.round})
+    return {SENT: manifest, FILES: {name: stored for name, _code, stored, _size, _digest in named}, **extra}
+
+
+def first_reference(dossier) -> str:
+    """The CMR reference of the dossier's first round ("" while the portal does not know it)."""
+    return dossier.cmr_reference or (
+        Transmission.objects.filter(dossier=dossier, round=1, kind=Transmission.Kind.DELIVERY)
+        .values_list("cmr_reference", flat=True).first() or "")
 
 
 def enqueue_transmission(dossier, certification) -> Transmission:

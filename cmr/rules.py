@@ -3,7 +3,8 @@
 One implementation shared by both ends of the wire:
 
 - the mock back office (``cmr.mock``) builds and *signs* stage events and checks delivery manifests;
-- the portal *verifies* the callbacks (``cmr.views``) and builds manifests (``cmr.client``).
+- the portal *verifies* the callbacks (``cmr.views``) and builds a delivery's manifest once, at
+  certification (``cmr.outbox.delivery_record``).
 
 Callback signature: ``X-CMR-Signature: sha256=<hex>`` where ``<hex>`` is
 HMAC-SHA256(secret, ``<timestamp>.<raw body>``) and ``<timestamp>`` is the integer Unix time sent in
@@ -294,20 +295,32 @@ def sha256_hex(data: bytes) -> str:
 def build_manifest(*, portal_dossier_id: str | int, kind: str, affiliate: dict[str, Any],
                    collectivity_code: str, documents: list[tuple[str, str, bytes]],
                    supplement_to: str | None = None, extra: dict | None = None) -> dict[str, Any]:
-    """The manifest of one delivery. ``documents``: (file name, checklist code, content[, SHA-256]).
+    """The manifest of one delivery from its files' content. ``documents``: (file name, checklist code,
+    content[, SHA-256]); without a digest, that of the content. See ``describe_delivery``."""
+    return describe_delivery(
+        portal_dossier_id=portal_dossier_id, kind=kind, affiliate=affiliate, collectivity_code=collectivity_code,
+        files=[(name, code, len(content), (digest or [sha256_hex(content)])[0])
+               for name, code, content, *digest in documents],
+        supplement_to=supplement_to, extra=extra)
 
-    The portal passes the digest it recorded at upload (or certification), not one of the bytes it
-    reads now: if the stored file changed since, the back office refuses it instead of accepting a
-    document nobody certified."""
+
+def describe_delivery(*, portal_dossier_id: str | int, kind: str, affiliate: dict[str, Any],
+                      collectivity_code: str, files: list[tuple[str, str, int, str]],
+                      supplement_to: str | None = None, extra: dict | None = None) -> dict[str, Any]:
+    """The manifest of one delivery, its files described, not read: ``files``: (file name, checklist
+    code, size, SHA-256).
+
+    The portal builds it once, at certification, with the sizes and digests it recorded at upload (the
+    slip's at its sealing), stores it and sends it as stored on every attempt (``cmr.outbox``): if a
+    stored file changed since, the back office refuses it instead of accepting a document nobody
+    certified."""
     manifest: dict[str, Any] = {
         "portal_dossier_id": str(portal_dossier_id),
         "kind": kind,
         "affiliate": affiliate,
         "collectivity_code": collectivity_code,
-        "documents": [
-            {"name": name, "code": code, "size": len(content), "sha256": (digest or [sha256_hex(content)])[0]}
-            for name, code, content, *digest in documents
-        ],
+        "documents": [{"name": name, "code": code, "size": size, "sha256": digest}
+                      for name, code, size, digest in files],
     }
     if supplement_to:
         manifest["supplement_to"] = supplement_to

@@ -1,4 +1,4 @@
-"""The sending of the CMR outbox: claim due rows, build their deliveries, post them, record the outcomes.
+"""The sending of the CMR outbox: claim due rows, read their deliveries, post them, record the outcomes.
 
 ``send_transmissions`` claims a batch with SELECT ... FOR UPDATE SKIP LOCKED, marks the rows
 "sending" with a lease (``locked_until``), posts outside any transaction, then records the outcomes
@@ -24,11 +24,11 @@ from django.db.models import Case, F, OuterRef, Subquery, Value, When
 from django.utils import timezone
 
 from accounts.services import record_audit
-from dossiers.models import Certification, Document, Dossier
+from dossiers.models import Certification, Dossier
 from dossiers.services import apply_transition_many
 from dossiers.tasks import notify_delivery_failed
 
-from . import outbox, rules
+from . import outbox
 from .client import CmrError, get_client
 from .models import Transmission
 from .selectors import claimable
@@ -106,36 +106,29 @@ def claim_batch(first=None, *, limit=None) -> list[Transmission]:
         locked_until = now + timedelta(seconds=batch_lease_seconds())
         Transmission.objects.filter(pk__in=pks).update(status=Transmission.Status.SENDING, claimed_at=now,
                                                        locked_until=locked_until, attempts=F("attempts") + 1)
-    rows = Transmission.objects.select_related(
-        "dossier", "dossier__kind", "dossier__affiliate", "dossier__collectivity").in_bulk(pks)
+    rows = Transmission.objects.select_related("dossier").in_bulk(pks)
     return [rows[pk] for pk in pks]
 
 
 def build_deliveries(transmissions) -> dict[int, tuple[dict, list[tuple[str, bytes]]] | Exception]:
-    """Each transmission's manifest and PDFs (its round's documents with their recorded SHA-256, then
-    the transmittal slip), read in three queries for the lot; one that cannot be built maps to its error."""
+    """Each transmission's manifest and PDFs: the manifest its certification stored (``outbox.SENT``),
+    as it is, and the files it names, read from storage; in two queries for the lot. One that cannot be
+    built maps to its error."""
     keys = {(t.dossier_id, t.round) for t in transmissions}
-    dossier_ids = {dossier_id for dossier_id, _round in keys}
-    documents, slips, first_references = {}, {}, {}
-    for dossier_id, round_, name, code, digest in (
-            Document.objects.filter(dossier_id__in=dossier_ids).order_by("pk")
-            .values_list("dossier_id", "round", "file", "item__code", "sha256")):
+    records, first_references = {}, {}
+    for dossier_id, round_, record in (Certification.objects.filter(dossier_id__in={d for d, _r in keys})
+                                       .values_list("dossier_id", "round", "manifest")):
         if (dossier_id, round_) in keys:
-            documents.setdefault((dossier_id, round_), []).append((name, code, digest))
-    for dossier_id, round_, name, digest in (Certification.objects.filter(dossier_id__in=dossier_ids)
-                                             .exclude(slip="").values_list("dossier_id", "round", "slip",
-                                                                           "slip_sha256")):
-        slips[(dossier_id, round_)] = (name, digest)
-    later = [t.dossier_id for t in transmissions if t.round > 1]
-    if later:
-        first_references = dict(Transmission.objects.filter(dossier_id__in=later, round=1,
+            records[(dossier_id, round_)] = record
+    waiting = [t.dossier_id for t in transmissions if t.round > 1 and not t.dossier.cmr_reference]
+    if waiting:
+        first_references = dict(Transmission.objects.filter(dossier_id__in=waiting, round=1,
                                                             kind=Transmission.Kind.DELIVERY)
                                 .values_list("dossier_id", "cmr_reference"))
     out = {}
     for t in transmissions:
         try:
-            out[t.pk] = _delivery(t, documents.get((t.dossier_id, t.round), []), slips.get((t.dossier_id, t.round)),
-                                  first_references.get(t.dossier_id))
+            out[t.pk] = _delivery(t, records.get((t.dossier_id, t.round)), first_references.get(t.dossier_id))
         except Exception as exc:  # noqa: BLE001 (a missing file, a bad name...: that row's outcome, not the batch's)
             out[t.pk] = exc
     return out
@@ -154,25 +147,18 @@ def _read(name) -> bytes:
         return fh.read()
 
 
-def _delivery(transmission, documents, slip, first_reference):
-    dossier = transmission.dossier
-    docs = [(f"{i:02d}-{code}.pdf", code, _read(name), digest)
-            for i, (name, code, digest) in enumerate(documents, start=1)]
-    if slip is not None:
-        docs.append((f"{len(docs) + 1:02d}-transmittal_slip.pdf", "transmittal_slip", _read(slip[0]),
-                     slip[1] or None))
-    supplement_to = None
-    if transmission.round > 1:
-        supplement_to = dossier.cmr_reference or first_reference
+def _delivery(transmission, record, first_reference):
+    """The stored manifest and its files. A supplement stored before the portal knew the first round's
+    CMR reference waits for it (``_NotReady``), then carries it: the same on every attempt."""
+    if not record or outbox.SENT not in record:
+        raise LookupError(f"round {transmission.round} has no certified manifest")
+    manifest = record[outbox.SENT]
+    if transmission.round > 1 and not manifest.get("supplement_to"):
+        supplement_to = transmission.dossier.cmr_reference or first_reference
         if not supplement_to:
             raise _NotReady("the first round has no CMR reference yet")
-    affiliate = dossier.affiliate
-    manifest = rules.build_manifest(
-        portal_dossier_id=str(dossier.reference), kind=dossier.kind.code,
-        affiliate={"affiliation_number": affiliate.affiliation_number, "ppr": affiliate.ppr, "cin": affiliate.cin},
-        collectivity_code=dossier.collectivity.code, documents=docs, supplement_to=supplement_to,
-        extra={"round": transmission.round})
-    return manifest, [(name, content) for name, _code, content, _digest in docs]
+        manifest = {**manifest, "supplement_to": supplement_to}
+    return manifest, [(doc["name"], _read(record[outbox.FILES][doc["name"]])) for doc in manifest["documents"]]
 
 
 class _NotReady(Exception):

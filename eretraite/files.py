@@ -8,6 +8,9 @@ without its file.
   the block raises, the file is removed. (Files are written before the commit, never after: a
   failure to write must refuse the act, not leave a committed row without its file. A transaction
   rolled back further out can leave a file that no row names: harmless, and never served.)
+- ``written_at_commit()``: a transaction whose new files are written as its last act, just before it
+  commits (a transmittal slip, made in the middle of a workflow transition): nothing is written for
+  work that fails, a failed write rolls the transaction back, a failed commit removes what was written.
 """
 
 import contextlib
@@ -60,4 +63,50 @@ def written(field_file, name, content):
             storage.delete(stored)
         except OSError:
             log.warning("Could not remove the orphan file %s", stored, exc_info=True)
+        raise
+
+
+class _AtCommit:
+    """The files of a ``written_at_commit`` block: named at once, written at its end."""
+
+    def __init__(self):
+        self.pending, self.stored = [], []
+
+    def add(self, field_file, name, content):
+        """Name ``field_file`` now (its row may be saved naming it) and write ``content`` as the block's
+        last act. The name must be one nobody else takes (a random one): a name taken refuses the act."""
+        field_file.name = field_file.field.generate_filename(field_file.instance, name)
+        self.pending.append((field_file.storage, field_file.name, content, field_file.field.max_length))
+        return field_file
+
+    def write(self):
+        for storage, name, content, max_length in self.pending:
+            stored = storage.save(name, content, max_length=max_length)
+            self.stored.append((storage, stored))
+            if stored != name:  # the storage chose another name: the row would name no file
+                raise FileExistsError(name)
+
+    def remove(self):
+        for storage, name in self.stored:
+            try:
+                storage.delete(name)
+            except OSError:
+                log.warning("Could not remove the orphan file %s", name, exc_info=True)
+
+
+@contextlib.contextmanager
+def written_at_commit():
+    """``transaction.atomic()``, whose new files (``files.add(field_file, name, content)``) are written
+    to storage as its last act, just before the commit. Nothing is written for work that fails; a write
+    that fails rolls the transaction back (no row without its file); a commit that fails removes what
+    was written (no file without its row). No one else sees the row before the commit, so no one sees it
+    without its file. (Inside a caller's transaction, the files are committed with it; one rolled back
+    further out can leave a file no row names, as with ``written``: harmless, never served.)"""
+    files = _AtCommit()
+    try:
+        with transaction.atomic():
+            yield files
+            files.write()
+    except BaseException:
+        files.remove()
         raise

@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from accounts.models import AuditEvent
 from cmr import outbox, sender
 from cmr.models import Transmission
-from dossiers.models import ChecklistItem, Document, Dossier, DossierKind, Event
+from dossiers.models import Certification, ChecklistItem, Document, Dossier, DossierKind, Event
 from tests.affiliates.factories import AffiliateFactory
 from tests.cmr.test_reconcile import lost_callbacks_mock  # noqa: F401
 from tests.factories import AgentFactory, ManagerFactory
@@ -33,14 +33,23 @@ def certified_dossiers(count):
                                        collectivity=manager.collectivity, created_by=agent, submitted_by=agent,
                                        state="certified") for _ in range(count)]
     for dossier in dossiers:
-        for item in items:
-            content = b"%PDF-1.7\n" + f"{dossier.pk} {item.code}".encode() + b"\n%%EOF\n"
-            digest = hashlib.sha256(content).hexdigest()
-            Document.objects.create(dossier=dossier, item=item, round=1, uploaded_by=agent, verdict="OK",
-                                    file=default_storage.save(f"batch/{digest}.pdf", ContentFile(content)),
-                                    original_name=f"{item.code}.pdf", size=len(content), sha256=digest)
+        documents = [(item.code, *stored_pdf(f"{dossier.pk} {item.code}")) for item in items]
+        for item, (_code, name, size, digest) in zip(items, documents, strict=True):
+            Document.objects.create(dossier=dossier, item=item, round=1, uploaded_by=agent, verdict="OK", file=name,
+                                    original_name=f"{item.code}.pdf", size=size, sha256=digest)
+        slip = stored_pdf(f"{dossier.pk} slip")
+        Certification.objects.create(  # what certification stores: the manifest the outbox sends
+            dossier=dossier, round=1, certified_by=manager, slip=slip[0], slip_sha256=slip[2],
+            manifest=outbox.delivery_record(dossier, documents, slip=slip))
         Transmission.objects.create(dossier=dossier, round=1, idempotency_key=outbox.idempotency_key(dossier, 1))
     return dossiers
+
+
+def stored_pdf(text) -> tuple[str, int, str]:
+    """A small file that starts like a PDF, stored: (stored name, size, SHA-256)."""
+    content = b"%PDF-1.7\n" + text.encode() + b"\n%%EOF\n"
+    digest = hashlib.sha256(content).hexdigest()
+    return default_storage.save(f"batch/{digest}.pdf", ContentFile(content)), len(content), digest
 
 
 @pytest.mark.django_db

@@ -3,11 +3,14 @@
 are stored under names nobody can guess, and nothing is served under MEDIA_URL."""
 
 import pytest
-from django.db import transaction
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from dossiers import services
 from dossiers.models import Certification, Document, Dossier
+from eretraite.files import written_at_commit
 
 from .conftest import BASIC, fill
 
@@ -82,15 +85,19 @@ def test_a_failed_upload_leaves_no_orphan_file(officers, affiliate, signed_pdf, 
     assert not media.exists() or not list(media.rglob("*.pdf"))
 
 
-def test_a_failed_certification_leaves_no_slip(officers, affiliate, signed_pdf, monkeypatch, settings):
+def slip_files(settings) -> list:
+    return sorted((settings.MEDIA_ROOT / "slips").rglob("*")) if (settings.MEDIA_ROOT / "slips").exists() else []
+
+
+def test_a_failed_certification_leaves_no_slip_a_committed_one_exactly_its_own(
+        officers, affiliate, signed_pdf, monkeypatch, settings):
     manager, agent = officers
     dossier = open_(agent, affiliate)
     fill(agent, dossier, signed_pdf, BASIC)
     services.submit(agent, dossier.pk)
-    slips_before = set((settings.MEDIA_ROOT / "slips").rglob("*.pdf")) if (settings.MEDIA_ROOT / "slips").exists() \
-        else set()
+    enqueue = services.enqueue_transmission
 
-    def broken(*args, **kwargs):
+    def broken(*args, **kwargs):  # after the slip was made and its row saved naming it
         raise RuntimeError("the outbox cannot be written")
 
     monkeypatch.setattr("dossiers.services.enqueue_transmission", broken)
@@ -98,8 +105,53 @@ def test_a_failed_certification_leaves_no_slip(officers, affiliate, signed_pdf, 
         services.certify(manager, dossier.pk)
     assert Dossier.objects.get(pk=dossier.pk).state == "awaiting_certification"
     assert not Certification.objects.exists()
-    slips = set((settings.MEDIA_ROOT / "slips").rglob("*.pdf")) if (settings.MEDIA_ROOT / "slips").exists() else set()
-    assert slips == slips_before
+    assert [p for p in slip_files(settings) if p.is_file()] == []
+
+    seen = []
+
+    def watching(dossier, certification):  # in the transaction: the row names its slip, not yet written
+        seen.append(certification.slip.storage.exists(certification.slip.name))
+        return enqueue(dossier, certification)
+
+    monkeypatch.setattr("dossiers.services.enqueue_transmission", watching)
+    services.certify(manager, dossier.pk)
+    certification = Certification.objects.get()
+    assert seen == [False]  # written as the transaction's last act
+    assert [p for p in slip_files(settings) if p.is_file()] == [settings.MEDIA_ROOT / certification.slip.name]
+    assert certification.slip.read().startswith(b"%PDF")
+
+
+def test_a_slip_that_cannot_be_written_refuses_the_certification(officers, affiliate, signed_pdf, monkeypatch,
+                                                                  settings):
+    manager, agent = officers
+    dossier = open_(agent, affiliate)
+    fill(agent, dossier, signed_pdf, BASIC)
+    services.submit(agent, dossier.pk)
+    save = FileSystemStorage.save
+
+    def disk_full(storage, name, *args, **kwargs):
+        if name.startswith("slips/"):
+            raise OSError(28, "No space left on device")
+        return save(storage, name, *args, **kwargs)
+
+    monkeypatch.setattr(FileSystemStorage, "save", disk_full)
+    with pytest.raises(OSError):
+        services.certify(manager, dossier.pk)
+    assert Dossier.objects.get(pk=dossier.pk).state == "awaiting_certification"
+    assert not Certification.objects.exists() and not dossier.transmissions.exists()
+    assert [p for p in slip_files(settings) if p.is_file()] == []
+
+
+def test_a_commit_that_fails_removes_the_file_written_for_it(officers, affiliate, settings):
+    """The slip is written just before the COMMIT; if the COMMIT itself fails (here a foreign key,
+    checked at commit), the file goes with the rows."""
+    dossier = open_(officers[1], affiliate)
+    with pytest.raises(IntegrityError), written_at_commit() as files:
+        certification = Certification(dossier=dossier, round=1, certified_by_id=2**31 - 1)  # no such user
+        files.add(certification.slip, "slip.pdf", ContentFile(b"%PDF-1.7\n%%EOF\n"))
+        certification.save()
+    assert not Certification.objects.exists()
+    assert [p for p in slip_files(settings) if p.is_file()] == []
 
 
 def test_slips_have_unguessable_names_and_media_is_not_served(client, officers, affiliate, signed_pdf):

@@ -195,7 +195,10 @@ class TestWorkflow:
         certification = Certification.objects.get(dossier=dossier)
         slip = certification.slip.read()
         assert verify_pdf(slip).accepted  # the bordereau is sealed by the platform
-        assert len(certification.manifest["documents"]) == 7
+        sent = certification.manifest["sent"]  # the manifest the outbox sends: 7 documents, then the slip
+        assert len(sent["documents"]) == 8 and sent["documents"][-1] == {
+            "name": "08-transmittal_slip.pdf", "code": "transmittal_slip", "size": len(slip),
+            "sha256": certification.slip_sha256}
         assert any("Dossier" in m.subject for m in mail.outbox)
 
         with pytest.raises(DossierError):  # a second certification: refused, nothing doubled
