@@ -17,7 +17,7 @@ from eretraite.i18n import Deferred
 from eretraite.network import client_ip
 
 from . import api_tokens, designation, mail, second_factor, services
-from .admin_audit import AuditedAdmin
+from .admin_audit import AuditedAdmin, ReadOnlyAdmin
 from .forms import DesignationUploadForm
 from .models import ActivationLink, ApiToken, AuditEvent, Collectivity, DesignationImport, LinkEmail, User
 from .permissions import Capability, can
@@ -118,17 +118,6 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
         services.record_audit("account.changed" if change else "account.created", actor=request.user,
                               target=obj, collectivity=obj.collectivity,
                               data={"fields": list(form.changed_data)})
-
-
-class ReadOnlyAdmin(AuditedAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AuditEvent)

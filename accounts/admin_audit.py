@@ -91,3 +91,16 @@ class AuditedAdmin(admin.ModelAdmin):
         for deleted in getattr(formset, "deleted_objects", []):
             record_read(request, "admin.deleted", target=deleted, affiliates=affiliates_of(deleted) or affiliates_of(
                 form.instance), data={"model": deleted._meta.label_lower})
+
+
+class ReadOnlyAdmin(AuditedAdmin):
+    """A record the admin shows and never changes (the trail, the outbox's rows, the conflicts)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

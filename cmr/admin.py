@@ -2,10 +2,10 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts.admin_audit import AuditedAdmin
+from accounts.admin_audit import AuditedAdmin, ReadOnlyAdmin
 
 from . import sender
-from .models import CmrEvent, Transmission
+from .models import CmrEvent, StageConflict, Transmission
 
 
 @admin.register(CmrEvent)
@@ -52,3 +52,15 @@ class TransmissionAdmin(AuditedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(StageConflict)
+class StageConflictAdmin(ReadOnlyAdmin):
+    """Stage reports the portal could not apply, with both sides' stages: the DGCT follows them here."""
+
+    list_display = ("cmr_reference", "dossier", "cmr_stage", "portal_state", "times", "first_seen_at", "last_seen_at",
+                    "resolved_at", "resolution")
+    list_filter = (("resolved_at", admin.EmptyFieldListFilter), "cmr_stage")
+    search_fields = ("cmr_reference", "event_id")
+    list_select_related = ("dossier",)
+    readonly_fields = [f.name for f in StageConflict._meta.fields]

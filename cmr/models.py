@@ -155,3 +155,10 @@ class StageConflict(models.Model):
 
     def __str__(self):
         return f"{self.cmr_reference}: CMR {self.cmr_stage} / portal {self.portal_state}"
+
+    @property
+    def portal_state_label(self):
+        """The portal's state, named as the dossier page names it (the workflow's states bear the CMR's
+        stage names, and the portal's own: draft, certified, transmitted...)."""
+        field = self.dossier._meta.get_field("state")
+        return dict(field.flatchoices).get(self.portal_state, self.portal_state)

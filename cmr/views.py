@@ -68,7 +68,8 @@ def transmissions(request):
         status = Transmission.Status.FAILED
     page = Paginator(selectors.transmissions(status), 50).get_page(request.GET.get("page"))
     return render(request, "cmr/transmissions.html", {
-        "page": page, "status": status, "statuses": Transmission.Status.choices, "query": f"status={status}"})
+        "page": page, "status": status, "statuses": Transmission.Status.choices, "query": f"status={status}",
+        "conflicts": list(selectors.open_conflicts()[:50])})
 
 
 @requires(Capability.FOLLOW_TRANSMISSIONS, hide=True)

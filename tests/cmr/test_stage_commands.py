@@ -167,3 +167,50 @@ def test_a_report_the_portal_cannot_apply_is_a_conflict_until_reconciled(deliver
     conflict.refresh_from_db()
     assert dossier.state == "liquidated" and dossier.pension_number == "P9"
     assert conflict.resolved_at is not None and conflict.resolution == "applied"
+
+
+def test_the_collectivity_sees_a_failing_sending_and_its_manager_is_told(
+        certified, cmr_mock, settings, client, officers, django_capture_on_commit_callbacks):  # noqa: F811
+    from django.core import mail
+
+    manager, agent = officers
+    settings.CMR_BASE_URL = cmr_mock.base_url
+    settings.CMR_SEND_MAX_ATTEMPTS = 2
+    cmr_mock.set_faults(down=True)
+    dossier = certified()
+    client.force_login(agent)
+    for language, words in (("fr", "CMR injoignable, prochain essai à"), ("ar", "تعذّر الوصول إلى الصندوق")):
+        page = client.get(f"/dossiers/{dossier.pk}/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert words in page
+        listing = client.get("/dossiers/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert 'data-testid="sending-trouble"' in listing and words in listing
+    mail.outbox.clear()
+    due_now()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sender.send_transmission(Transmission.objects.get().pk) == sender.FAILED
+    (message,) = [m for m in mail.outbox if "CMR" in m.subject]
+    assert manager.email in message.to and "n'a pas pu être remis" in message.body and "تعذّر تسليم" in message.body
+    page = client.get(f"/dossiers/{dossier.pk}/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "la CMR et la DGCT en sont informées" in page
+
+
+def test_conflicts_are_shown_to_cmr_staff_and_the_dgct(delivered, cmr_mock, client):
+    from tests.factories import DgctAdminFactory
+
+    cmr_mock.advance(delivered.cmr_reference, "under_review")
+    cmr_mock.advance(delivered.cmr_reference, "rejected", {rules.REASON: "doublon"})
+    last = cmr_mock.get(f"/dossiers/{delivered.cmr_reference}/stages",
+                        headers={"Authorization": f"Bearer {api_token()}"}).json()["history"][-1]
+    report = rules.StageEvent(event_id=last["event_id"], cmr_reference=delivered.cmr_reference,
+                              portal_dossier_id=str(delivered.reference), stage="rejected",
+                              occurred_at=timezone.now(), previous_stage="under_review", details=last["details"])
+    with pytest.raises(stages.StageNotAllowed):
+        stages.receive_stage_event(report)
+    client.force_login(CmrAgentFactory())
+    page = client.get("/cmr/transmissions/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert 'data-testid="conflicts"' in page and "Rejected" not in page and "Rejeté" in page and "Transmis" in page
+    client.force_login(DgctAdminFactory(is_superuser=True))
+    assert delivered.cmr_reference in client.get("/admin/cmr/stageconflict/").content.decode()
+    stages.reconcile_stages(delivered.cmr_reference)
+    assert not StageConflict.objects.filter(resolved_at=None).exists()
+    assert Dossier.objects.get(pk=delivered.pk).rejection_reason == "doublon"
