@@ -76,9 +76,12 @@ ROLES = {
         C.PREPARE_DOSSIERS: ("can_prepare_dossiers",),
         C.CERTIFY_DOSSIERS: ("can_certify_dossiers",),
     }),
-    # It helps communes with no internet copy, sign and upload; certification stays theirs.
+    # It helps communes with no internet copy, sign and upload; certification stays theirs, but for the
+    # office's certifier (an account the DGCT grants it), whom a single-officer commune may name the second
+    # certifier of a dossier (dossiers.transitions: he certifies that dossier only).
     User.Role.PROVINCIAL_OFFICE: Rule(Scope.PROVINCE, frozenset({
-        C.CONSULT_AFFILIATES, C.SEE_DOSSIERS, C.PREPARE_DOSSIERS, C.REQUEST_CORRECTIONS, C.ACT_FOR_COMMUNE})),
+        C.CONSULT_AFFILIATES, C.SEE_DOSSIERS, C.PREPARE_DOSSIERS, C.REQUEST_CORRECTIONS, C.ACT_FOR_COMMUNE}),
+        granted={C.CERTIFY_DOSSIERS: ("can_certify_dossiers",)}),
     # The CMR keeps the registry and liquidates: it reads everything that reached it and acts on stages.
     User.Role.CMR_AGENT: Rule(Scope.NATIONAL, frozenset({
         C.CONSULT_AFFILIATES, C.SEE_DOSSIERS, C.ANSWER_CORRECTIONS, C.ACT_ON_STAGES, C.FOLLOW_TRANSMISSIONS}),

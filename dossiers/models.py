@@ -84,6 +84,15 @@ class Dossier(models.Model):
     certified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+", verbose_name=_("certified by"))
     certified_at = models.DateTimeField(_("certified at"), null=True, blank=True)
+    # Four eyes for a council with a single officer: the second certifier it named for this dossier (another
+    # of its officers who may certify, or its provincial office's certifier), ``dossiers.transitions``.
+    second_certifier = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                         related_name="+", verbose_name=_("second certifier"))
+    # The provincial office (its prefecture or province) the commune delegated the dossier to, since when:
+    # locked for the commune until the office returns it.
+    delegated_to = models.ForeignKey(Collectivity, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+", verbose_name=_("delegated to"))
+    delegated_at = models.DateTimeField(_("delegated at"), null=True, blank=True)
     cmr_reference = models.CharField(_("CMR reference"), max_length=64, blank=True, db_index=True)
     round = models.PositiveSmallIntegerField(_("round"), default=1,
                                              help_text=_("1 for the first sending, then one more per supplement."))

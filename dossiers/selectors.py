@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import Collectivity, User
-from accounts.permissions import Capability, Scope, can, scope_of
+from accounts.permissions import ROLES, Capability, Scope, can, scope_of
 from accounts.selectors import activated, visible_collectivities
 from affiliates.models import Affiliate, FamilyMember
 from affiliates.selectors import approaching_age_limit, counting_stop
@@ -56,7 +56,8 @@ def listed_dossiers(user) -> QuerySet[Dossier]:
 
 def get_dossier(user, pk) -> Dossier:
     """One dossier in scope, with what its page shows, or 404."""
-    qs = dossiers_for(user).select_related("parent", "created_by", "submitted_by", "certified_by").prefetch_related(
+    qs = dossiers_for(user).select_related("parent", "created_by", "submitted_by", "certified_by",
+                                           "second_certifier__collectivity", "delegated_to").prefetch_related(
         Prefetch("documents", queryset=Document.objects.select_related("item", "member", "uploaded_by",
                                                                        "signed_on_behalf_of")),
         Prefetch("events", queryset=Event.objects.select_related("actor", "on_behalf_of")),
@@ -134,7 +135,17 @@ def checklist(dossier: Dossier, *, on: date | None = None) -> list[ChecklistLine
 
 def latest_delivery(dossier: Dossier):
     """The newest round sent (or to send) to the CMR, with its state (``Transmission.plain_status``)."""
-    return dossier.transmissions.filter(kind="delivery").order_by("-round").first()
+    return latest_deliveries([dossier]).get(dossier.pk)
+
+
+def latest_deliveries(dossiers) -> dict:
+    """The newest sending of each of ``dossiers`` to the CMR, by dossier id, in one query (the rows of
+    the gateway's outbox, read through the dossier's relation: this app does not import the gateway)."""
+    sending = Dossier._meta.get_field("transmissions").related_model
+    latest = {}
+    for row in sending.objects.filter(dossier__in=list(dossiers), kind="delivery").order_by("dossier_id", "-round"):
+        latest.setdefault(row.dossier_id, row)
+    return latest
 
 
 def missing_items(dossier: Dossier) -> list[ChecklistLine]:
@@ -243,6 +254,30 @@ def officers_of(collectivity) -> list[User]:
     page names as able to take a step (``dossiers.transitions.next_step``)."""
     return list(activated(User.objects.filter(collectivity=collectivity, is_active=True))
                 .order_by("full_name", "pk"))
+
+
+def office_roles() -> list[str]:
+    """The roles whose accounts act for the communes of their province (the provincial offices)."""
+    return [role for role, rule in ROLES.items() if Capability.ACT_FOR_COMMUNE in rule.capabilities]
+
+
+def provincial_offices_of(province) -> list[User]:
+    """The provincial office's accounts of a prefecture or province that can act today (active, activated)."""
+    return list(activated(User.objects.filter(collectivity=province, is_active=True, role__in=office_roles()))
+                .order_by("full_name", "pk"))
+
+
+def second_certifier_candidates(dossier: Dossier) -> list[User]:
+    """Whom the dossier's council may name its second certifier: its other officers and, for a commune, its
+    provincial office's accounts, active and activated, holding the right to certify; not the submitter.
+    (``dossiers.transitions.second_certifier_problems`` says why anyone else may not be named.)"""
+    places = Q(collectivity_id=dossier.collectivity_id)
+    collectivity = dossier.collectivity
+    if collectivity.kind == Collectivity.Kind.COMMUNE and collectivity.province_id:
+        places |= Q(collectivity_id=collectivity.province_id, role__in=office_roles())
+    accounts = activated(User.objects.filter(places, is_active=True)).exclude(pk=dossier.submitted_by_id or 0)
+    return [u for u in accounts.select_related("collectivity").order_by("full_name", "pk")
+            if can(u, Capability.CERTIFY_DOSSIERS)]
 
 
 # --- opening ---------------------------------------------------------------------------------------

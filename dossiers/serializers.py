@@ -127,6 +127,11 @@ class DossierDetailSerializer(DossierSummarySerializer):
     status_label = serializers.CharField(source="get_state_display")
     parent = serializers.IntegerField(source="parent_id", allow_null=True)
     certified_at = serializers.DateTimeField(allow_null=True)
+    second_certifier = serializers.CharField(source="second_certifier.get_full_name", allow_null=True, default=None,
+                                             help_text="Whom the council named to certify beside its officers.")
+    delegated_to = serializers.CharField(source="delegated_to.code", allow_null=True, default=None,
+                                         help_text="The prefecture or province whose provincial office holds "
+                                                   "the dossier (locked for the commune meanwhile).")
     checklist = ChecklistLineSerializer(many=True)
     timeline = EventSerializer(many=True)
     next_step = NextStepSerializer()

@@ -20,13 +20,14 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from accounts.permissions import can
 from accounts.reads import record_read
 from accounts.selectors import signing_officers, visible_collectivities
 from accounts.services import record_audit
 from affiliates.selectors import affiliates_for
-from cmr.outbox import enqueue_command, enqueue_transmission
-from eretraite.files import delete_on_commit, written
+from cmr.outbox import delivery_record, enqueue_command, enqueue_transmission
+from eretraite.files import delete_on_commit, written, written_at_commit
 from signatures.services import check_officer_signature
 
 from . import selectors, timeline
@@ -39,15 +40,20 @@ from .transitions import (
     apply_transition_many,
     check,
     completeness_problems,
+    delegation_lock,
+    delegation_problems,
     may_act,
+    naming_problems,
     on_behalf,
+    return_problems,
+    second_certifier_problems,
 )
 from .workflow import EDITABLE, STAGE_TRANSITION, TRANSITIONS, State
 
 __all__ = [
     "DossierError", "add_document", "add_observation", "apply_cmr_stage", "apply_transition",
-    "apply_transition_many", "assign_to_me", "certify", "command_stage", "completeness_problems", "may_act",
-    "open_dossier", "pending_command",
+    "apply_transition_many", "assign_to_me", "certify", "command_stage", "completeness_problems", "delegate",
+    "may_act", "name_second_certifier", "open_dossier", "pending_command", "return_delegation",
     "opening_problems", "record_list", "record_view", "remove_document", "request_documents", "submit",
     "take_action", "transmittal_slip",
 ]
@@ -106,6 +112,29 @@ def record_list(request, page, filters=None):
                              "filters": {k: str(v) for k, v in (filters or {}).items() if v not in (None, "")}})
 
 
+def _unlocked(user, dossier):
+    """Refuse while the dossier is delegated to the provincial office, unless ``user`` is of that office."""
+    lock = delegation_lock(user, dossier)
+    if lock is not None:
+        raise DossierError(lock, code="delegated")
+
+
+def _locked_dossier(user, dossier_id, problems_of) -> Dossier:
+    """The dossier in ``user``'s scope (404 otherwise), locked for this transaction, unless
+    ``problems_of(user, dossier)`` says why he may not act on it (refused with those reasons)."""
+    dossier = get_object_or_404(selectors.dossiers_for(user).select_for_update(of=("self",)).select_related(
+        "collectivity__province", "delegated_to", "second_certifier"), pk=dossier_id)
+    problems = problems_of(user, dossier)
+    if problems:
+        raise DossierError(*problems, code="not_allowed")
+    return dossier
+
+
+def _office(office) -> dict:
+    """What the timeline and the audit log keep of the provincial office a dossier is delegated to."""
+    return {"office": office.pk, "office_fr": office.name_fr, "office_ar": office.name_ar}
+
+
 # --- documents -------------------------------------------------------------------------------------
 
 def add_document(user, dossier_id, *, item_code, data: bytes, filename: str, member_id=None, on_behalf_of=None):
@@ -119,6 +148,7 @@ def add_document(user, dossier_id, *, item_code, data: bytes, filename: str, mem
     if dossier.state not in EDITABLE:
         raise DossierError(_("Documents can be added only to a draft, or when the CMR asks for them."),
                            code="not_editable")
+    _unlocked(user, dossier)
     item = ChecklistItem.objects.filter(kind_id=dossier.kind_id, code=item_code, is_active=True).first()
     if item is None:
         raise DossierError(_("This document is not on the dossier's checklist."), code="unknown_item")
@@ -134,10 +164,11 @@ def add_document(user, dossier_id, *, item_code, data: bytes, filename: str, mem
     signature = report.signatures[report.signer_index]
     signed_for = dossier.collectivity if report.signer.get("on_behalf_of_id") else None
     with transaction.atomic():
-        dossier = Dossier.objects.select_for_update().get(pk=dossier.pk)
+        dossier = Dossier.objects.select_for_update(of=("self",)).select_related("delegated_to").get(pk=dossier.pk)
         if dossier.state not in EDITABLE:
             raise DossierError(_("Documents can be added only to a draft, or when the CMR asks for them."),
                                code="not_editable")
+        _unlocked(user, dossier)
         if dossier.documents.filter(sha256=digest).exists():
             raise DossierError(_("This very file is already in the dossier."), code="duplicate")
         # Replacing: in a draft, a new file for an item takes the place of the earlier one.
@@ -174,6 +205,7 @@ def remove_document(user, document_id, *, on_behalf_of=None):
         if dossier.state not in EDITABLE or document.round != dossier.round:
             raise DossierError(_("This document was already certified; it can no longer be removed."),
                                code="not_editable")
+        _unlocked(user, dossier)
         delete_on_commit(document.file)  # kept if this transaction rolls back
         document.delete()
         timeline.write_event(dossier, "document_removed", by=user, on_behalf_of=on_behalf_of,
@@ -250,42 +282,36 @@ def submit(user, dossier_id, **kw):
 
 
 def certify(user, dossier_id, *, on_behalf_of=None) -> Dossier:
-    """Certify: completeness checked, the transmittal slip sealed, the dossier ready to leave."""
+    """Certify: completeness checked, the transmittal slip sealed, the dossier ready to leave.
+
+    The certification stores the manifest of its delivery, built here once (``cmr.outbox.delivery_record``:
+    the documents of the round with the sizes and digests recorded at upload, then the slip) and sent
+    as stored by the outbox. The slip is written to storage as the transaction's last act
+    (``written_at_commit``): a certification that rolls back leaves no file, one that commits its slip."""
     _scoped(user, dossier_id)
 
     def record(dossier):
         now = timezone.now()
         documents = list(dossier.documents.filter(round=dossier.round).select_related("item", "member"))
-        manifest = {
-            "dossier": str(dossier.reference), "kind": dossier.kind.code, "round": dossier.round,
-            "affiliate": {"affiliation_number": dossier.affiliate.affiliation_number, "ppr": dossier.affiliate.ppr,
-                          "cin": dossier.affiliate.cin},
-            "collectivity": dossier.collectivity.code,
-            "documents": [{"item": d.item.code, "file": d.original_name, "sha256": d.sha256, "size": d.size,
-                           "signer": d.signer} for d in documents],
-            "certified_by": user.get_full_name(), "certified_at": now.isoformat(),
-        }
-        certification = Certification.objects.create(dossier=dossier, round=dossier.round, certified_by=user,
-                                                     certified_at=now, manifest=manifest)
-        slip = transmittal_slip(dossier, documents, certified_by=manifest["certified_by"], certified_at=now)
+        certified_by = user.get_full_name()
+        slip = transmittal_slip(dossier, documents, certified_by=certified_by, certified_at=now)
+        certification = Certification(dossier=dossier, round=dossier.round, certified_by=user, certified_at=now,
+                                      slip_sha256=hashlib.sha256(slip).hexdigest())
         # An unguessable stored name (the short reference travels in e-mail subjects); the download
         # is still called bordereau-<reference>-<round>.pdf.
-        certification.slip.save(f"{uuid.uuid4().hex}.pdf", ContentFile(slip), save=False)
-        written_slips.append(certification.slip)
-        certification.slip_sha256 = hashlib.sha256(slip).hexdigest()
-        certification.save(update_fields=["slip", "slip_sha256"])
+        files.add(certification.slip, f"{uuid.uuid4().hex}.pdf", ContentFile(slip))
+        certification.manifest = delivery_record(
+            dossier, [(d.item.code, d.file.name, d.size, d.sha256) for d in documents],
+            slip=(certification.slip.name, len(slip), certification.slip_sha256),
+            certified_by=certified_by, certified_at=now.isoformat())
+        certification.save()
         DocumentRequest.objects.filter(dossier=dossier, fulfilled_at=None).update(fulfilled_at=now)
         enqueue_transmission(dossier, certification)
         dossier.certified_by, dossier.certified_at = user, now
         return ["certified_by", "certified_at"]
 
-    written_slips = []
-    try:
+    with written_at_commit() as files:
         return apply_transition(dossier_id, "certify", by=user, on_behalf_of=on_behalf_of, after=record)
-    except BaseException:
-        for slip_file in written_slips:  # the certification rolled back: its slip is no one's
-            slip_file.storage.delete(slip_file.name)
-        raise
 
 
 def _pension(values) -> dict:
@@ -385,6 +411,73 @@ def apply_cmr_stage(*, portal_dossier_id, stage, event_id, cmr_reference="", req
                                 cmr_event_id=event_id, data=data, after=record)
     except IntegrityError:  # the same event applied concurrently
         return None
+
+
+# --- four eyes: the second certifier ----------------------------------------------------------------
+
+def name_second_certifier(user, dossier_id, certifier_id) -> Dossier:
+    """The council names who certifies the dossier beside its officers (a council with a single officer:
+    its submitter may not certify what he submitted): another of its officers who may certify, or its
+    provincial office's certifier, who then certifies "on behalf of" the commune. ``certifier_id`` None:
+    the name is withdrawn. Each refusal says why; the timeline and the audit log say who named whom."""
+    with transaction.atomic():
+        dossier = _locked_dossier(user, dossier_id, naming_problems)
+        certifier = None
+        if certifier_id not in (None, ""):
+            certifier = User.objects.select_related("collectivity").filter(pk=certifier_id).first() \
+                if str(certifier_id).isdigit() else None
+            if certifier is None:
+                raise DossierError(_("Choose the second certifier among the accounts offered."),
+                                   code="unknown_certifier")
+            problems = second_certifier_problems(dossier, certifier, by=user)
+            if problems:
+                raise DossierError(*problems, code="not_eligible")
+        if certifier == dossier.second_certifier:
+            return dossier
+        dossier.second_certifier = certifier
+        dossier.save(update_fields=["second_certifier"])
+        data = {"account": certifier.pk, "name": certifier.get_full_name(),
+                "collectivity": certifier.collectivity_id} if certifier else {}
+        action = "second_certifier_named" if certifier else "second_certifier_withdrawn"
+        timeline.write_event(dossier, action, by=user, text=certifier.get_full_name() if certifier else "",
+                             data=data)
+        record_audit(f"dossier.{action}", actor=user, target=dossier, collectivity=dossier.collectivity, data=data)
+    return dossier
+
+
+# --- delegation to the provincial office -----------------------------------------------------------
+
+def delegate(user, dossier_id) -> Dossier:
+    """A commune hands a dossier to its provincial office, which checks it, may complete it and returns it
+    with its observations (``return_delegation``); meanwhile the dossier is locked for the commune: no
+    document added or removed, no step of the workflow (``dossiers.transitions``: ``not_delegated``)."""
+    with transaction.atomic():
+        dossier = _locked_dossier(user, dossier_id, delegation_problems)
+        office = dossier.collectivity.province
+        dossier.delegated_to, dossier.delegated_at = office, timezone.now()
+        dossier.save(update_fields=["delegated_to", "delegated_at"])
+        data = _office(office)
+        timeline.write_event(dossier, "delegated", by=user, data=data)
+        record_audit("dossier.delegated", actor=user, target=dossier, collectivity=dossier.collectivity, data=data)
+    return dossier
+
+
+def return_delegation(user, dossier_id, observations) -> Dossier:
+    """The provincial office holding a delegated dossier hands it back to the commune with its observations
+    (required), "on behalf of" the commune like all its acts; the commune has the hand again."""
+    text = officer_text(observations)
+    with transaction.atomic():
+        dossier = _locked_dossier(user, dossier_id, return_problems)
+        if not text:
+            raise DossierError(_("Write your observations for the commune."), code="reason_required")
+        data = _office(dossier.delegated_to)
+        dossier.delegated_to, dossier.delegated_at = None, None
+        dossier.save(update_fields=["delegated_to", "delegated_at"])
+        on_behalf_of = on_behalf(user, dossier.collectivity)
+        timeline.write_event(dossier, "delegation_returned", by=user, text=text, data=data, on_behalf_of=on_behalf_of)
+        record_audit("dossier.delegation_returned", actor=user, target=dossier, collectivity=dossier.collectivity,
+                     on_behalf_of=on_behalf_of, data=data)
+    return dossier
 
 
 def assign_to_me(user, dossier_id) -> Dossier:

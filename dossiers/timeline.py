@@ -33,10 +33,14 @@ def document_label(event, language=None) -> str:
 
 
 def event_detail(event, language=None) -> str:
-    """What is said under an event: its document's label, or its text (a bare stage code: nothing)."""
+    """What is said under an event: its document's label, the provincial office a dossier was delegated to,
+    or its text (a bare stage code: nothing)."""
     label = document_label(event, language)
     if label:
         return label
+    if event.action == "delegated":  # the office's name, in the reader's language
+        data = event.data or {}
+        return (data.get("office_ar") if _arabic(language) else "") or data.get("office_fr", "")
     return "" if event.text == event.to_state else event.text
 
 

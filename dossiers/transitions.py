@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AuditEvent
 from accounts.permissions import Capability, can
-from accounts.selectors import signing_officers, visible_collectivities
+from accounts.selectors import activated, signing_officers, visible_collectivities
 from accounts.services import audit_event
 from signatures.services import MESSAGES, Code, check_officer_signature
 
@@ -36,7 +36,7 @@ from .errors import DossierError, officer_text
 from .models import Document, Dossier, Event
 from .tasks import notify_stage_changes
 from .timeline import new_event
-from .workflow import TRANSITIONS, Actor, Transition, transitions_from
+from .workflow import BEFORE_CERTIFICATION, TRANSITIONS, Actor, Transition, transitions_from
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +187,27 @@ def _certifier_is_not_preparer(facts, by) -> list:
     return []
 
 
+def _office_certifies_when_named(facts, by) -> list:
+    """A provincial office (which acts for the communes of its province) certifies a commune's dossier, or
+    returns it to its preparer, only as the second certifier the commune named for it."""
+    if by is not None and can(by, Capability.ACT_FOR_COMMUNE) and facts.dossier.second_certifier_id != by.pk:
+        return [_("A provincial office certifies a commune's dossier only when the commune has named it the "
+                  "dossier's second certifier.")]
+    return []
+
+
+def _not_delegated(facts, by) -> list:
+    """No step of the workflow while the dossier is with the provincial office (``delegate``)."""
+    dossier = facts.dossier
+    if dossier.delegated_to_id is None:
+        return []
+    return [_("The dossier is delegated to the provincial office of %(office)s: no step can be taken until "
+              "the office returns it to the commune.") % {"office": dossier.delegated_to.name}]
+
+
 GUARDS = {
+    "not_delegated": Guard(_not_delegated, code="delegated", personal=True),
+    "office_certifies_when_named": Guard(_office_certifies_when_named, code="not_named", personal=True),
     "has_documents": Guard(_has_documents),
     "requested_documents_present": Guard(_requested_documents_present),
     "complete": Guard(_complete),
@@ -316,11 +336,114 @@ def next_step(user, dossier, *, lines=None) -> NextStep:
         else:
             if officers is None:
                 officers = selectors.officers_of(dossier.collectivity_id)
+                second = dossier.second_certifier
+                if second is not None and second.collectivity_id != dossier.collectivity_id and second.is_active:
+                    officers.append(second)  # the provincial office's certifier the commune named
             who = tuple(officer.get_full_name() for officer in officers if can(officer, capability)
+                        and (officer.collectivity_id == dossier.collectivity_id
+                             or may_act(officer, dossier, option.transition))
                         and not _refusals(facts, option.transition, officer, personal=True))
         named.append(replace(option, who=who))
     missing = tuple(dict.fromkeys(str(reason) for option in options for reason in option.dossier))
     return NextStep(missing, tuple(named))
+
+
+# --- the second certifier, the delegation to the provincial office --------------------------------
+
+def _own_officer(user, dossier) -> bool:
+    """``user`` is one of the dossier's collectivity's own officers (not a provincial office acting for it)."""
+    return (user is not None and user.collectivity_id == dossier.collectivity_id
+            and not can(user, Capability.ACT_FOR_COMMUNE))
+
+
+def _office_of(dossier):
+    """The prefecture or province whose provincial office acts for the dossier's commune (None: not a commune)."""
+    collectivity = dossier.collectivity
+    if collectivity.kind != collectivity.Kind.COMMUNE:
+        return None
+    return collectivity.province
+
+
+def naming_problems(user, dossier) -> list:
+    """Why ``user`` may not name (or clear) the dossier's second certifier now (empty: he may): one of the
+    council's own officers who prepares or certifies its dossiers, before the certification, not while
+    the provincial office holds the dossier."""
+    if not (_own_officer(user, dossier) and (can(user, Capability.PREPARE_DOSSIERS)
+                                             or can(user, Capability.CERTIFY_DOSSIERS))):
+        return [_("Only the council's own officers who prepare or certify its dossiers name a second certifier.")]
+    if dossier.state not in BEFORE_CERTIFICATION:
+        return [_("A second certifier is named before the certification: the dossier is %(state)s.")
+                % {"state": dossier.get_state_display()}]
+    return _not_delegated(Facts(dossier), user)
+
+
+def second_certifier_problems(dossier, candidate, *, by=None) -> list:
+    """Why ``candidate`` may not be named the dossier's second certifier (empty: he may): an active account,
+    activated, holding the right to certify, and either another officer of the dossier's council or the
+    provincial office of its province; never the officer who submitted the dossier, nor the one naming."""
+    if by is not None and candidate.pk == by.pk:
+        return [_("You may not name yourself: the second certifier is another person.")]
+    office = _office_of(dossier)
+    if not (candidate.collectivity_id == dossier.collectivity_id
+            or (office is not None and candidate.collectivity_id == office.pk
+                and candidate.role in selectors.office_roles())):  # nothing said of others' accounts
+        return [_("This account is neither an officer of this council nor of its provincial office.")]
+    name = candidate.get_full_name() or candidate.username
+    if candidate.pk == dossier.submitted_by_id:
+        return [_("%(name)s submitted the dossier: the second certifier must be someone else.") % {"name": name}]
+    if not candidate.is_active:
+        return [_("%(name)s's account is disabled.") % {"name": name}]
+    if not activated(type(candidate).objects.filter(pk=candidate.pk)).exists():
+        return [_("%(name)s has not activated his account yet.") % {"name": name}]
+    if not can(candidate, Capability.CERTIFY_DOSSIERS):
+        return [_("%(name)s may not certify dossiers: the right is not granted to his account.") % {"name": name}]
+    return []
+
+
+def delegation_problems(user, dossier) -> list:
+    """Why ``user`` may not delegate the dossier to the provincial office now (empty: he may): one of the
+    commune's own officers who prepares its dossiers, before the certification, once at a time, to the
+    provincial office of the commune's province, which must have an active account on the portal."""
+    if not (_own_officer(user, dossier) and can(user, Capability.PREPARE_DOSSIERS)):
+        return [_("Only the commune's own officers who prepare its dossiers delegate one to the provincial "
+                  "office.")]
+    if dossier.delegated_to_id is not None:
+        return [_("The dossier is already delegated to the provincial office of %(office)s.")
+                % {"office": dossier.delegated_to.name}]
+    if dossier.state not in BEFORE_CERTIFICATION:
+        return [_("A dossier is delegated before its certification: it is %(state)s.")
+                % {"state": dossier.get_state_display()}]
+    office = _office_of(dossier)
+    if office is None:
+        return [_("Only a commune's dossier can be delegated to a provincial office.")]
+    if not selectors.provincial_offices_of(office):
+        return [_("The provincial office of %(office)s has no active account on the portal: the dossier cannot "
+                  "be delegated to it.") % {"office": office.name}]
+    return []
+
+
+def holds(user, dossier) -> bool:
+    """Whether ``user`` is of the provincial office the dossier is delegated to (which may then complete it,
+    observe and return it)."""
+    return (dossier.delegated_to_id is not None and user is not None and can(user, Capability.ACT_FOR_COMMUNE)
+            and user.collectivity_id == dossier.delegated_to_id)
+
+
+def return_problems(user, dossier) -> list:
+    """Why ``user`` may not return the delegated dossier to the commune (empty: he may)."""
+    if dossier.delegated_to_id is None:
+        return [_("The dossier is not delegated to a provincial office.")]
+    if not holds(user, dossier):
+        return [_("Only the provincial office the dossier is delegated to returns it to the commune.")]
+    return []
+
+
+def delegation_lock(user, dossier):
+    """Why ``user`` may not change the dossier's documents now because it is delegated (None: no lock): the
+    commune's officers wait for the provincial office to return it."""
+    if dossier.delegated_to_id is None or holds(user, dossier):
+        return None
+    return _not_delegated(Facts(dossier), user)[0]
 
 
 # --- acting ----------------------------------------------------------------------------------------

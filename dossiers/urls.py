@@ -18,4 +18,7 @@ urlpatterns = [
     path("<int:pk>/request-documents/", views.request_documents_view, name="request_documents"),
     path("<int:pk>/observations/", views.observe, name="observe"),
     path("<int:pk>/slip/<int:round>/", views.slip, name="slip"),
+    path("<int:pk>/second-certifier/", views.name_second_certifier, name="second_certifier"),
+    path("<int:pk>/delegate/", views.delegate, name="delegate"),
+    path("<int:pk>/return-delegation/", views.return_delegation, name="return_delegation"),
 ]

@@ -56,6 +56,9 @@ def portfolio(request):
     filters = form.cleaned_data if form.is_valid() else {}
     qs = selectors.filtered_dossiers(request.user, **{k: v for k, v in filters.items() if v not in (None, "")})
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    sendings = selectors.latest_deliveries(page.object_list)
+    for dossier in page.object_list:  # the sending's state in plain words, where it is in trouble
+        dossier.sending = sendings.get(dossier.pk)
     return render(request, "dossiers/list.html", {
         "page": page, "form": form, "query": _shown(request, page, filters),
         "counts": selectors.counts_by_state(request.user), "states": State.choices,
@@ -108,6 +111,7 @@ def detail(request, pk):
     pending = services.pending_command(dossier)  # a CMR stage sent, not confirmed yet: no other meanwhile
     actions = [t for t in next_step.actions if not (pending and t.commanded)]
     requests = list(dossier.document_requests.prefetch_related("items"))
+    may_name = not transitions.naming_problems(user, dossier)  # the second certifier (four eyes)
     return render(request, "dossiers/detail.html", {
         "dossier": dossier,
         "lines": lines,
@@ -116,7 +120,12 @@ def detail(request, pk):
         "actions": actions,
         "pending_command": pending,
         "delivery": selectors.latest_delivery(dossier),
-        "editable": dossier.state in EDITABLE and can(user, Capability.PREPARE_DOSSIERS),
+        "editable": dossier.state in EDITABLE and can(user, Capability.PREPARE_DOSSIERS)
+        and transitions.delegation_lock(user, dossier) is None,
+        "may_name": may_name,
+        "candidates": selectors.second_certifier_candidates(dossier) if may_name else [],
+        "may_delegate": not transitions.delegation_problems(user, dossier),
+        "may_return": transitions.holds(user, dossier),
         "certifications": selectors.certifications_for(dossier),
         "requests": requests,
         "can_request_documents": is_cmr and not pending and can_reach(dossier.state, "request_documents"),
@@ -249,6 +258,32 @@ def observe(request, pk):
     dossier = selectors.get_dossier(request.user, pk)
     return _attempt(request, pk, lambda: services.add_observation(
         request.user, dossier.pk, request.POST.get("text", ""), on_behalf_of=_behalf(request)))
+
+
+@login_required
+@require_POST
+def name_second_certifier(request, pk):
+    dossier = selectors.get_dossier(request.user, pk)
+    certifier = request.POST.get("certifier") or None
+    return _attempt(request, pk, lambda: services.name_second_certifier(request.user, dossier.pk, certifier),
+                    _("The second certifier is named.") if certifier else _("The second certifier is withdrawn."))
+
+
+@login_required
+@require_POST
+def delegate(request, pk):
+    dossier = selectors.get_dossier(request.user, pk)
+    return _attempt(request, pk, lambda: services.delegate(request.user, dossier.pk),
+                    _("The dossier is delegated to the provincial office: it returns it with its observations."))
+
+
+@login_required
+@require_POST
+def return_delegation(request, pk):
+    dossier = selectors.get_dossier(request.user, pk)
+    return _attempt(request, pk, lambda: services.return_delegation(request.user, dossier.pk,
+                                                                    request.POST.get("text", "")),
+                    _("The dossier is returned to the commune."))
 
 
 @login_required

@@ -37,6 +37,10 @@ class State(models.TextChoices):
 CLOSED = frozenset({State.IN_PAYMENT, State.REJECTED, State.CANCELLED})
 # States in which the collectivity may add, replace or remove documents.
 EDITABLE = frozenset({State.DRAFT, State.DOCUMENTS_REQUESTED})
+# The collectivity's work before a certification (the first, or a supplement's the CMR asked for): when a
+# second certifier is named, and when a commune may delegate the dossier to its provincial office (which
+# returns it in the same state).
+BEFORE_CERTIFICATION = frozenset({State.DRAFT, State.AWAITING_CERTIFICATION, State.DOCUMENTS_REQUESTED})
 # States the CMR reports by callback (its liquidation stages).
 CMR_STAGES = frozenset({State.RECEIVED, State.UNDER_REVIEW, State.DOCUMENTS_REQUESTED, State.LIQUIDATED,
                         State.IN_PAYMENT, State.REJECTED})
@@ -68,15 +72,20 @@ def _t(name, sources, target, actor, label, **kw):
 
 
 TRANSITIONS = {t.name: t for t in [
+    # While a dossier is delegated to the provincial office (``Dossier.delegated_to``), no officer takes
+    # a step of the workflow: the office checks it and returns it to the commune first (``not_delegated``).
     _t("submit", [State.DRAFT], State.AWAITING_CERTIFICATION, Actor.PREPARER, _("Submit for certification"),
-       guards=("has_documents",)),
+       guards=("not_delegated", "has_documents")),
     _t("submit_supplement", [State.DOCUMENTS_REQUESTED], State.AWAITING_CERTIFICATION, Actor.PREPARER,
-       _("Submit the supplement for certification"), guards=("requested_documents_present",)),
+       _("Submit the supplement for certification"), guards=("not_delegated", "requested_documents_present")),
     _t("return", [State.AWAITING_CERTIFICATION], State.DRAFT, Actor.CERTIFIER, _("Return to the preparer"),
-       needs_reason=True),
+       needs_reason=True, guards=("not_delegated", "office_certifies_when_named")),
+    # Four eyes: never the submitter; a provincial office only as the second certifier the commune named.
     _t("certify", [State.AWAITING_CERTIFICATION], State.CERTIFIED, Actor.CERTIFIER, _("Certify"),
-       guards=("complete", "signatures_accepted", "certifier_is_not_preparer")),
-    _t("cancel", [State.DRAFT], State.CANCELLED, Actor.PREPARER, _("Cancel the dossier"), needs_reason=True),
+       guards=("not_delegated", "complete", "signatures_accepted", "certifier_is_not_preparer",
+               "office_certifies_when_named")),
+    _t("cancel", [State.DRAFT], State.CANCELLED, Actor.PREPARER, _("Cancel the dossier"), needs_reason=True,
+       guards=("not_delegated",)),
     _t("transmit", [State.CERTIFIED], State.TRANSMITTED, Actor.SYSTEM, _("Transmitted to the CMR")),
     # The back office may report receipt before the sender has recorded its answer: from certified too.
     _t("receive", [State.TRANSMITTED, State.CERTIFIED], State.RECEIVED, Actor.CMR, _("Received")),

@@ -22,6 +22,9 @@ _EVENT_LABELS = {
     "document_replaced": _("Document replaced"), "document_removed": _("Document removed"),
     "observation": _("Observation"), "assigned": _("Taken in hand"),
     "stage_sent": _("Stage sent to the CMR"),
+    "second_certifier_named": _("Second certifier named"),
+    "second_certifier_withdrawn": _("Second certifier withdrawn"),
+    "delegated": _("Delegated to the provincial office"), "delegation_returned": _("Returned to the commune"),
 }
 
 
