@@ -5,6 +5,8 @@ Refusals: a DossierError answers 400 with its reasons, PermissionDenied 403, out
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers as drf
 from rest_framework import status, viewsets
@@ -29,6 +31,7 @@ from .serializers import (
     DossierSummarySerializer,
     OpenDossierSerializer,
     ReasonSerializer,
+    SignedSlipSerializer,
 )
 
 PAGE_SIZE = 50
@@ -132,6 +135,41 @@ class DossierViewSet(viewsets.ViewSet):
         _d, refused = _call(services.certify, request.user, pk,
                             on_behalf_of=on_behalf_of(request.user, request.session))
         return refused or self._detail(request, pk)
+
+    @extend_schema(request=None, responses={(200, "application/pdf"): OpenApiTypes.BINARY, 400: Refusal},
+                   description="CERTIFICATION_SIGNED_BY_TOKEN: the transmittal slip of this sending, unsigned, "
+                               "for the certifier to sign with his token (then certify-signed).")
+    @action(detail=True, methods=["post"], url_path="slip-to-sign")
+    def slip_to_sign(self, request, pk=None):
+        pending, refused = _call(services.slip_to_sign, request.user, pk,
+                                 on_behalf_of=on_behalf_of(request.user, request.session))
+        if refused:
+            return refused
+        with pending.slip.open("rb") as handle:
+            response = HttpResponse(handle.read(), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="bordereau-{pending.round}-a-signer.pdf"'
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    @extend_schema(request={"multipart/form-data": SignedSlipSerializer},
+                   responses={200: DossierDetailSerializer, 400: Refusal})
+    @action(detail=True, methods=["post"], url_path="certify-signed", parser_classes=[MultiPartParser, FormParser])
+    def certify_signed(self, request, pk=None):
+        selectors.get_dossier(request.user, pk)
+        request.data  # noqa: B018 - parse the body now: a file too large is dropped while it streams
+        if refused_uploads(request):
+            return Response(refusal(Code.TOO_LARGE, [MESSAGES[Code.TOO_LARGE]]), status=status.HTTP_400_BAD_REQUEST)
+        body = SignedSlipSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        result, refused = _call(services.certify_signed, request.user, pk, body.validated_data["file"].read(),
+                                on_behalf_of=on_behalf_of(request.user, request.session))
+        if refused:
+            return refused
+        dossier, report = result
+        if dossier is None:
+            return Response({**refusal(report.code, [report.message]), "report": report.as_dict()},
+                            status=status.HTTP_400_BAD_REQUEST)
+        return self._detail(request, pk)
 
 
 router = DefaultRouter(trailing_slash=True)

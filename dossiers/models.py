@@ -233,3 +233,23 @@ class Certification(models.Model):
 
     def __str__(self):
         return f"{self.dossier_id} #{self.round}"
+
+
+class PendingCertification(models.Model):
+    """A transmittal slip issued to be signed (``CERTIFICATION_SIGNED_BY_TOKEN``): the certifier downloads
+    it, signs it with his token and uploads it; the dossier is certified with that signed copy. One per
+    round: asking again replaces it. The documents it lists (their digests) must still be the round's."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="pending_certifications")
+    round = models.PositiveSmallIntegerField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    slip = models.FileField(upload_to="slips/pending/%Y/%m/")
+    slip_sha256 = models.CharField(max_length=64)
+    documents = models.JSONField(default=list)  # the SHA-256 of each document the slip lists
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["dossier", "round"], name="one_pending_certification_per_round")]
+
+    def __str__(self):
+        return f"{self.dossier_id} #{self.round} (to sign)"

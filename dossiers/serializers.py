@@ -12,6 +12,10 @@ class OpenDossierSerializer(serializers.Serializer):
     parent = serializers.IntegerField(required=False, allow_null=True)
 
 
+class SignedSlipSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="The transmittal slip from slip-to-sign, signed with the certifier's token.")
+
+
 class DocumentUploadSerializer(serializers.Serializer):
     item = serializers.CharField(max_length=40, help_text="Checklist item code, e.g. 'rib'.")
     file = serializers.FileField()

@@ -12,6 +12,7 @@ import uuid
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -28,11 +29,26 @@ from accounts.services import record_audit
 from affiliates.selectors import affiliates_for
 from cmr.outbox import delivery_record, enqueue_command, enqueue_transmission
 from eretraite.files import delete_on_commit, written, written_at_commit
-from signatures.services import check_officer_signature
+from signatures.services import (
+    SigningError,
+    check_officer_signature,
+    check_signed_issue,
+    seal_signed,
+    verify_pdf,
+)
 
 from . import selectors, timeline
 from .errors import DossierError, officer_text
-from .models import Certification, ChecklistItem, Document, DocumentRequest, Dossier, DossierKind, Event
+from .models import (
+    Certification,
+    ChecklistItem,
+    Document,
+    DocumentRequest,
+    Dossier,
+    DossierKind,
+    Event,
+    PendingCertification,
+)
 from .selectors import opening_problems
 from .slip import transmittal_slip
 from .transitions import (
@@ -52,10 +68,10 @@ from .workflow import EDITABLE, STAGE_TRANSITION, TRANSITIONS, State
 
 __all__ = [
     "DossierError", "add_document", "add_observation", "apply_cmr_stage", "apply_transition",
-    "apply_transition_many", "assign_to_me", "certify", "command_stage", "completeness_problems", "delegate",
-    "may_act", "name_second_certifier", "open_dossier", "pending_command", "return_delegation",
-    "opening_problems", "record_list", "record_view", "remove_document", "request_documents", "submit",
-    "take_action", "transmittal_slip",
+    "apply_transition_many", "assign_to_me", "certify", "certify_signed", "command_stage", "completeness_problems",
+    "delegate", "may_act", "name_second_certifier", "open_dossier", "pending_certification", "pending_command",
+    "return_delegation", "opening_problems", "record_list", "record_view", "remove_document", "request_documents",
+    "slip_to_sign", "submit", "take_action", "transmittal_slip",
 ]
 
 
@@ -282,19 +298,49 @@ def submit(user, dossier_id, **kw):
 
 
 def certify(user, dossier_id, *, on_behalf_of=None) -> Dossier:
-    """Certify: completeness checked, the transmittal slip sealed, the dossier ready to leave.
+    """Certify with one click: completeness checked, the transmittal slip sealed, the dossier ready to
+    leave. Refused when ``CERTIFICATION_SIGNED_BY_TOKEN`` is on: the certifier then signs the slip with
+    his token (``slip_to_sign``, then ``certify_signed``)."""
+    if settings.CERTIFICATION_SIGNED_BY_TOKEN:
+        _scoped(user, dossier_id)
+        raise DossierError(_("Certifying needs your signature: download the transmittal slip, sign it with "
+                             "your certificate (your token) and upload the signed slip."),
+                           code="signature_required")
+    return _certify(user, dossier_id, on_behalf_of=on_behalf_of)
 
-    The certification stores the manifest of its delivery, built here once (``cmr.outbox.delivery_record``:
-    the documents of the round with the sizes and digests recorded at upload, then the slip) and sent
-    as stored by the outbox. The slip is written to storage as the transaction's last act
-    (``written_at_commit``): a certification that rolls back leaves no file, one that commits its slip."""
+
+def _round_documents(dossier):
+    return list(dossier.documents.filter(round=dossier.round).select_related("item", "member"))
+
+
+def _certify(user, dossier_id, *, on_behalf_of=None, signed=None) -> Dossier:
+    """The certification itself. The certification stores the manifest of its delivery, built here once
+    (``cmr.outbox.delivery_record``: the documents of the round with the sizes and digests recorded at
+    upload, then the slip) and sent as stored by the outbox. The slip is written to storage as the
+    transaction's last act (``written_at_commit``): a certification that rolls back leaves no file, one
+    that commits its slip. ``signed``: ``(pending certification, slip signed by the certifier and
+    sealed)``; otherwise the slip is made and sealed here."""
     _scoped(user, dossier_id)
 
     def record(dossier):
         now = timezone.now()
-        documents = list(dossier.documents.filter(round=dossier.round).select_related("item", "member"))
+        documents = _round_documents(dossier)
         certified_by = user.get_full_name()
-        slip = transmittal_slip(dossier, documents, certified_by=certified_by, certified_at=now)
+        if signed is None:
+            slip = transmittal_slip(dossier, documents, certified_by=certified_by, certified_at=now)
+        else:
+            pending, slip = signed
+            if sorted(pending.documents) != sorted(d.sha256 for d in documents):
+                raise DossierError(_("The dossier's documents changed after this slip was issued: download the "
+                                     "new slip, sign it and upload it."), code="slip_outdated")
+            # the very slip he signed, still the round's (not replaced meanwhile): taken once, under the lock
+            if not PendingCertification.objects.filter(pk=pending.pk, slip_sha256=pending.slip_sha256).delete()[0]:
+                raise DossierError(_("The dossier's documents changed after this slip was issued: download the "
+                                     "new slip, sign it and upload it."), code="slip_outdated")
+            delete_on_commit(pending.slip)
+            for other in PendingCertification.objects.filter(dossier=dossier):
+                delete_on_commit(other.slip)
+                other.delete()
         certification = Certification(dossier=dossier, round=dossier.round, certified_by=user, certified_at=now,
                                       slip_sha256=hashlib.sha256(slip).hexdigest())
         # An unguessable stored name (the short reference travels in e-mail subjects); the download
@@ -310,8 +356,87 @@ def certify(user, dossier_id, *, on_behalf_of=None) -> Dossier:
         dossier.certified_by, dossier.certified_at = user, now
         return ["certified_by", "certified_at"]
 
+    data = {"signed_by_token": True} if signed is not None else None
     with written_at_commit() as files:
-        return apply_transition(dossier_id, "certify", by=user, on_behalf_of=on_behalf_of, after=record)
+        return apply_transition(dossier_id, "certify", by=user, on_behalf_of=on_behalf_of, after=record, data=data)
+
+
+# --- certification signed with the certifier's token (CERTIFICATION_SIGNED_BY_TOKEN) ---------------
+
+def _token_mode():
+    if not settings.CERTIFICATION_SIGNED_BY_TOKEN:
+        raise DossierError(_("Certification is by a click on this platform: there is no slip to sign."),
+                           code="not_signed_by_token")
+
+
+def pending_certification(dossier):
+    """The transmittal slip issued for this round of the dossier and not signed yet, if any."""
+    return PendingCertification.objects.filter(dossier=dossier, round=dossier.round).first()
+
+
+def slip_to_sign(user, dossier_id, *, on_behalf_of=None) -> PendingCertification:
+    """Step one of a token-signed certification: ``user``, who may certify the dossier now (the certify
+    transition's guards, checked without moving it), gets the transmittal slip of this round, unsigned,
+    to sign with his token. It is kept as the round's pending certification (a new one replaces it); the
+    dossier's state does not change."""
+    _token_mode()
+    _scoped(user, dossier_id)
+    with written_at_commit() as files:
+        dossier = (selectors.dossiers_for(user).select_for_update(of=("self",))
+                   .select_related("kind", "collectivity", "affiliate").get(pk=dossier_id))
+        check(dossier, TRANSITIONS["certify"], user)
+        on_behalf_of = on_behalf(user, dossier.collectivity)
+        now = timezone.now()
+        documents = _round_documents(dossier)
+        slip = transmittal_slip(dossier, documents, certified_by=user.get_full_name(), certified_at=now,
+                                sealed=False)
+        old = pending_certification(dossier)
+        if old is not None:
+            delete_on_commit(old.slip)
+            old.delete()
+        pending = PendingCertification(dossier=dossier, round=dossier.round, requested_by=user, requested_at=now,
+                                       slip_sha256=hashlib.sha256(slip).hexdigest(),
+                                       documents=[d.sha256 for d in documents])
+        files.add(pending.slip, f"{uuid.uuid4().hex}.pdf", ContentFile(slip))
+        pending.save()
+        record_audit("dossier.slip_issued", actor=user, target=dossier, collectivity=dossier.collectivity,
+                     on_behalf_of=on_behalf_of, data={"round": dossier.round, "sha256": pending.slip_sha256})
+    return pending
+
+
+def certify_signed(user, dossier_id, data: bytes, *, on_behalf_of=None):
+    """Step two: ``data`` is the slip issued by ``slip_to_sign`` signed by ``user`` with his own
+    certificate. Certified only if the signature verifies, is his (his CIN and name), and signs that
+    very slip unchanged (``signatures.services.check_signed_issue``); the platform then adds its seal
+    over his signature, and that slip is the certification's. Returns ``(dossier or None, report)``: a
+    refusal changes nothing and the report says why (a ``DossierError`` for what is not the signature)."""
+    _token_mode()
+    dossier = _scoped(user, dossier_id)
+    pending = pending_certification(dossier)
+    if pending is None:
+        raise DossierError(_("No transmittal slip was issued to be signed for this sending: ask for the slip "
+                             "first."), code="no_slip")
+    if pending.requested_by_id != user.pk:  # the slip names who asked for it: he alone signs it
+        raise DossierError(_("This slip was issued to %(name)s and names him as the certifier: issue your own "
+                             "slip to sign it.") % {"name": pending.requested_by.get_full_name()
+                                                    if pending.requested_by else "—"}, code="slip_not_yours")
+    with pending.slip.open("rb") as handle:
+        issued = handle.read()
+    officer = {"cin": user.cin or "", "full_name": user.get_full_name() or "", "account_id": user.pk,
+               "on_behalf_of_id": None}
+    report = check_signed_issue(data, issued, [officer] if officer["cin"] else [])
+    if not report.accepted:
+        return None, report
+    try:
+        sealed = seal_signed(bytes(data), reason=f"Transmittal slip {dossier.short_reference}-{pending.round}")
+    except SigningError as exc:
+        raise DossierError(_("The platform could not add its seal after your signature. Sign the slip with an "
+                             "ordinary signature (not a certification that forbids later signatures) and upload "
+                             "it again."), code="seal_failed") from exc
+    final = verify_pdf(sealed)  # e.g. his tool certified the slip (DocMDP) and so forbade the seal
+    if not final.accepted:
+        return None, final
+    return _certify(user, dossier.pk, on_behalf_of=on_behalf_of, signed=(pending, sealed)), report
 
 
 def _pension(values) -> dict:
@@ -424,8 +549,9 @@ def name_second_certifier(user, dossier_id, certifier_id) -> Dossier:
         dossier = _locked_dossier(user, dossier_id, naming_problems)
         certifier = None
         if certifier_id not in (None, ""):
-            certifier = User.objects.select_related("collectivity").filter(pk=certifier_id).first() \
-                if str(certifier_id).isdigit() else None
+            text = str(certifier_id)
+            certifier = (User.objects.select_related("collectivity").filter(pk=int(text)).first()
+                         if text.isascii() and text.isdecimal() and len(text) < 12 else None)
             if certifier is None:
                 raise DossierError(_("Choose the second certifier among the accounts offered."),
                                    code="unknown_certifier")

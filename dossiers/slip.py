@@ -5,7 +5,7 @@ from django.utils import timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from signatures.services import IssuedDocument, Table, moment, seal_document
+from signatures.services import IssuedDocument, Table, moment, render_pdf, seal_document
 
 
 def _in_both_languages(text) -> tuple[str, str]:
@@ -16,9 +16,10 @@ def _in_both_languages(text) -> tuple[str, str]:
         return french, str(text)
 
 
-def transmittal_slip(dossier, documents, *, certified_by: str, certified_at) -> bytes:
+def transmittal_slip(dossier, documents, *, certified_by: str, certified_at, sealed: bool = True) -> bytes:
     """The bordereau d'envoi (جدول الإرسال), in French and Arabic: the dossier, the affiliate, the
-    collectivity, who certified and when, and each document with its SHA-256 digest; sealed by the platform."""
+    collectivity, who certified and when, and each document with its SHA-256 digest; sealed by the platform
+    (``sealed=False``: unsigned, to be signed first by the certifier's token, then sealed)."""
     affiliate, collectivity, kind = dossier.affiliate, dossier.collectivity, dossier.kind
 
     def row(label, value):
@@ -35,7 +36,7 @@ def transmittal_slip(dossier, documents, *, certified_by: str, certified_at) -> 
     item_fr, item_ar = _in_both_languages(_("item"))
     file_name = " / ".join(_in_both_languages(_("file name")))
     certified_at = timezone.localtime(certified_at)
-    return seal_document(IssuedDocument(
+    document = IssuedDocument(
         title=title, title_ar=title_ar,
         reference=f"{dossier.short_reference}-{dossier.round}",
         issued_at=certified_at,
@@ -60,4 +61,5 @@ def transmittal_slip(dossier, documents, *, certified_by: str, certified_at) -> 
             "The documents listed above, identified by their SHA-256 fingerprints, make up this sending of the "
             "dossier, certified by the collectivity. This slip is sealed by the e-retraite platform: any change "
             "to it breaks the seal."))),
-    ))
+    )
+    return seal_document(document) if sealed else render_pdf(document)

@@ -1,5 +1,6 @@
 """Dossier pages: thin, parsing requests and calling dossiers.services and dossiers.selectors."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -127,6 +128,9 @@ def detail(request, pk):
         "may_delegate": not transitions.delegation_problems(user, dossier),
         "may_return": transitions.holds(user, dossier),
         "certifications": selectors.certifications_for(dossier),
+        "signed_by_token": settings.CERTIFICATION_SIGNED_BY_TOKEN,
+        "pending_certification": services.pending_certification(dossier)
+        if settings.CERTIFICATION_SIGNED_BY_TOKEN and any(t.name == "certify" for t in actions) else None,
         "requests": requests,
         "can_request_documents": is_cmr and not pending and can_reach(dossier.state, "request_documents"),
         "items": ChecklistItem.objects.filter(kind_id=dossier.kind_id, is_active=True),
@@ -203,6 +207,52 @@ def slip(request, pk, round):
         raise Http404
     services.record_view(request, dossier, "slip.downloaded", target=certification, data={"round": round})
     return _serve(certification.slip, f"bordereau-{dossier.short_reference}-{round}.pdf")
+
+
+@login_required
+@require_POST
+def slip_to_sign(request, pk):
+    """Token-signed certification, step one: the slip of this sending, to sign with one's token."""
+    dossier = selectors.get_dossier(request.user, pk)
+    return _attempt(request, pk, lambda: services.slip_to_sign(request.user, dossier.pk, on_behalf_of=_behalf(request)),
+                    _("The transmittal slip is ready: download it, sign it with your certificate (your token) "
+                      "without changing it, then upload the signed slip."))
+
+
+@requires(Capability.SEE_DOSSIERS, hide=True)
+def pending_slip(request, pk):
+    dossier = selectors.get_dossier(request.user, pk)
+    pending = services.pending_certification(dossier)
+    if pending is None:
+        raise Http404
+    services.record_view(request, dossier, "slip.downloaded", target=pending, data={"round": pending.round,
+                                                                                   "to_sign": True})
+    return _serve(pending.slip, f"bordereau-{dossier.short_reference}-{pending.round}-a-signer.pdf")
+
+
+@login_required
+@require_POST
+def certify_signed(request, pk):
+    """Token-signed certification, step two: the signed slip uploaded; certified only if it is his signature
+    on that very slip."""
+    dossier = selectors.get_dossier(request.user, pk)
+    upload = request.FILES.get("file")
+    if upload is None or refused_uploads(request):
+        messages.error(request, _("Choose the signed slip (a PDF file)."))
+        return redirect("dossiers:detail", pk)
+    try:
+        certified, report = services.certify_signed(request.user, dossier.pk, upload.read(),
+                                                    on_behalf_of=_behalf(request))
+    except DossierError as exc:
+        _refused(request, exc)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc) or _("Your account may not take this action on this dossier."))
+    else:
+        if certified is None:
+            messages.error(request, _("The signed slip is refused: %(why)s") % {"why": report.message})
+        else:
+            messages.success(request, _("Done: %(action)s.") % {"action": TRANSITIONS["certify"].label})
+    return redirect("dossiers:detail", pk)
 
 
 def _attempt(request, pk, do, success=None):

@@ -261,6 +261,9 @@ DESIGNATION_MAX_BYTES = env.int("DESIGNATION_MAX_BYTES", default=10 * 1024 * 102
 
 # Dossiers: by default the officer who submitted a dossier may not certify it too.
 DOSSIER_CERTIFIER_MUST_DIFFER = env.bool("DOSSIER_CERTIFIER_MUST_DIFFER", default=True)
+# Certifying: the certifier signs the transmittal slip with his own class-3 token and uploads it; the
+# platform then adds its seal (on in production). Off: "Certify" is one click (demos, development).
+CERTIFICATION_SIGNED_BY_TOKEN = env.bool("CERTIFICATION_SIGNED_BY_TOKEN", default=PRODUCTION)
 
 # Security: always on; the production mode adds HTTPS-only cookies, HSTS and redirects.
 SESSION_COOKIE_HTTPONLY = True

@@ -176,6 +176,11 @@ REASON_MESSAGES = {
         "signature cannot be counted as that officer's. Have the account's name and CIN checked by "
         "the DGCT, or sign with your own certificate."
     ),
+    "not_issued": _(
+        "This is not the document the platform issued to be signed, or it was changed before it was "
+        "signed. Download the document again, sign it with your own certificate without changing it, "
+        "and upload the signed file."
+    ),
     "no_expected": _(
         "The document is validly signed by %(signer)s, but no active officer of this collectivity "
         "may sign it yet: the officers' accounts must be activated first."

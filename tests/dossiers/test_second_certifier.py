@@ -147,10 +147,12 @@ def test_who_names_and_when(alone, office, submitted):
 def test_withdrawing_the_name_and_a_bad_choice_through_the_page(client, alone, office, submitted):
     client.force_login(alone)
     url = reverse("dossiers:second_certifier", args=[submitted.pk])
-    response = client.post(url, {"certifier": "999999"}, follow=True, HTTP_ACCEPT_LANGUAGE="fr")
-    with translation.override("fr"):
-        assert escape(translation.gettext("Choose the second certifier among the accounts offered.")) in \
-            response.content.decode()
+    for hostile in ("999999", "²", "1e3", "9" * 40, "-1"):  # never a 500: the same plain refusal
+        response = client.post(url, {"certifier": hostile}, follow=True, HTTP_ACCEPT_LANGUAGE="fr")
+        assert response.status_code == 200
+        with translation.override("fr"):
+            assert escape(translation.gettext("Choose the second certifier among the accounts offered.")) in \
+                response.content.decode()
     client.post(url, {"certifier": office.pk})
     assert Dossier.objects.get(pk=submitted.pk).second_certifier == office
     client.post(url, {"certifier": ""})

@@ -1,24 +1,21 @@
 """The operators' commands: make_test_pki, sign_pdf (PKCS#12 and a SoftHSM2 token), verify_pdf."""
 
 import json
-import os
-import shutil
-import subprocess
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 from django.core.management import CommandError, call_command
 
 from signatures.services import Code, sign_pdf, verify_pdf
 from signatures.testpki import officer_signer
 from tests.pki import sample_pdf
+from tests.softhsm import SOFTHSM_LIB
+from tests.softhsm import softhsm_token as make_softhsm_token
 
 pytestmark = pytest.mark.django_db
 
-SOFTHSM_LIB = "/usr/lib/softhsm/libsofthsm2.so"
 
 
 def run(*args):
@@ -119,31 +116,9 @@ def test_sign_needs_a_key(pdf_in, tmp_path):
 
 
 @pytest.fixture(scope="session")
-def softhsm_token(pki, tmp_path_factory):
+def softhsm_token(pki):
     """A SoftHSM2 token holding officer AB123456's key and certificate, like a class-3 token."""
-    for tool in ("softhsm2-util", "pkcs11-tool"):
-        assert shutil.which(tool), f"{tool} is required (apt: softhsm2, opensc)"
-    home = tmp_path_factory.mktemp("softhsm")
-    (home / "tokens").mkdir()
-    conf = home / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {home / 'tokens'}\nobjectstore.backend = file\n"
-                    "log.level = ERROR\n")
-    os.environ["SOFTHSM2_CONF"] = str(conf)  # before the library is first loaded in this process
-    label, pin = "eretraite-test", "1234"
-    cred = pki.credential("AB123456")
-    cert_der = home / "officer.der"
-    cert_der.write_bytes(cred.cert.public_bytes(Encoding.DER))
-    commands = [
-        ["softhsm2-util", "--init-token", "--free", "--label", label, "--so-pin", "87654321",
-         "--pin", pin],
-        ["softhsm2-util", "--import", str(pki.directory / "keys/officer-valid.key.pem"),
-         "--token", label, "--label", "amina", "--id", "01", "--pin", pin],
-        ["pkcs11-tool", "--module", SOFTHSM_LIB, "--token-label", label, "--login", "--pin", pin,
-         "--write-object", str(cert_der), "--type", "cert", "--id", "01", "--label", "amina"],
-    ]
-    for command in commands:
-        subprocess.run(command, check=True, capture_output=True, env=os.environ)
-    return {"label": label, "pin": pin, "key_label": "amina"}
+    return make_softhsm_token(pki)
 
 
 def test_sign_with_pkcs11_token(pki, pki_settings, softhsm_token, pdf_in, tmp_path, monkeypatch):
