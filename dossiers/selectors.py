@@ -253,7 +253,7 @@ def officers_of(collectivity) -> list[User]:
     """The collectivity's own officers who can act today (active, activated), by name: whom the dossier
     page names as able to take a step (``dossiers.transitions.next_step``)."""
     return list(activated(User.objects.filter(collectivity=collectivity, is_active=True))
-                .order_by("full_name", "pk"))
+                .exclude(role__in=office_roles()).order_by("full_name", "pk"))
 
 
 def office_roles() -> list[str]:
@@ -271,7 +271,7 @@ def second_certifier_candidates(dossier: Dossier) -> list[User]:
     """Whom the dossier's council may name its second certifier: its other officers and, for a commune, its
     provincial office's accounts, active and activated, holding the right to certify; not the submitter.
     (``dossiers.transitions.second_certifier_problems`` says why anyone else may not be named.)"""
-    places = Q(collectivity_id=dossier.collectivity_id)
+    places = Q(collectivity_id=dossier.collectivity_id) & ~Q(role__in=office_roles())
     collectivity = dossier.collectivity
     if collectivity.kind == Collectivity.Kind.COMMUNE and collectivity.province_id:
         places |= Q(collectivity_id=collectivity.province_id, role__in=office_roles())

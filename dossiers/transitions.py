@@ -384,9 +384,12 @@ def second_certifier_problems(dossier, candidate, *, by=None) -> list:
     if by is not None and candidate.pk == by.pk:
         return [_("You may not name yourself: the second certifier is another person.")]
     office = _office_of(dossier)
-    if not (candidate.collectivity_id == dossier.collectivity_id
+    offices = selectors.office_roles()
+    # the council's own officers (a provincial office's account attached to a provincial council's row
+    # is not one of its officers: its scope is the communes), or the office of the commune's province
+    if not ((candidate.collectivity_id == dossier.collectivity_id and candidate.role not in offices)
             or (office is not None and candidate.collectivity_id == office.pk
-                and candidate.role in selectors.office_roles())):  # nothing said of others' accounts
+                and candidate.role in offices)):  # nothing said of others' accounts
         return [_("This account is neither an officer of this council nor of its provincial office.")]
     name = candidate.get_full_name() or candidate.username
     if candidate.pk == dossier.submitted_by_id:

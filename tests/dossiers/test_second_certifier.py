@@ -172,3 +172,23 @@ def test_the_four_eyes_words_in_french_and_arabic(client, alone, office, submitt
                                       "officer with certifying authority must do it.")
         assert escape(why) in step(page, "certify") and "Rachid Office" in step(page, "certify")
     assert not transitions.naming_problems(alone, submitted)
+
+
+def test_a_provincial_council_is_not_offered_the_office_s_accounts_as_its_officers():
+    """The office's accounts sit on the province's row, but they act for its communes: for the provincial
+    council's own dossier they are neither its officers nor its second certifier."""
+    from accounts.models import Collectivity
+    from dossiers import selectors, transitions
+    from dossiers.models import Dossier, DossierKind
+    from tests.affiliates.factories import AffiliateFactory
+    from tests.factories import ManagerFactory, ProvincialOfficeFactory
+
+    province = Collectivity.objects.get(code="01.511")
+    office = ProvincialOfficeFactory(can_certify_dossiers=True, collectivity=province)
+    council_officer = ManagerFactory(collectivity=province)
+    affiliate = AffiliateFactory(collectivity=province)
+    dossier = Dossier.objects.create(kind=DossierKind.objects.get(code="death"), affiliate=affiliate,
+                                     collectivity=province, created_by=council_officer, state="draft")
+    assert office not in selectors.officers_of(province)
+    assert office not in selectors.second_certifier_candidates(dossier)
+    assert transitions.second_certifier_problems(dossier, office, by=council_officer)
