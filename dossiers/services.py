@@ -374,6 +374,12 @@ def pending_certification(dossier):
     return PendingCertification.objects.filter(dossier=dossier, round=dossier.round).first()
 
 
+def own_pending_certification(user, dossier):
+    """The round's slip to sign if ``user`` asked for it: it names him, he alone downloads and signs it."""
+    pending = pending_certification(dossier)
+    return pending if pending is not None and pending.requested_by_id == getattr(user, "pk", None) else None
+
+
 def slip_to_sign(user, dossier_id, *, on_behalf_of=None) -> PendingCertification:
     """Step one of a token-signed certification: ``user``, who may certify the dossier now (the certify
     transition's guards, checked without moving it), gets the transmittal slip of this round, unsigned,

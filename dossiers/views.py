@@ -129,7 +129,7 @@ def detail(request, pk):
         "may_return": transitions.holds(user, dossier),
         "certifications": selectors.certifications_for(dossier),
         "signed_by_token": settings.CERTIFICATION_SIGNED_BY_TOKEN,
-        "pending_certification": services.pending_certification(dossier)
+        "pending_certification": services.own_pending_certification(user, dossier)
         if settings.CERTIFICATION_SIGNED_BY_TOKEN and any(t.name == "certify" for t in actions) else None,
         "requests": requests,
         "can_request_documents": is_cmr and not pending and can_reach(dossier.state, "request_documents"),
@@ -222,8 +222,8 @@ def slip_to_sign(request, pk):
 @requires(Capability.SEE_DOSSIERS, hide=True)
 def pending_slip(request, pk):
     dossier = selectors.get_dossier(request.user, pk)
-    pending = services.pending_certification(dossier)
-    if pending is None:
+    pending = services.own_pending_certification(request.user, dossier)
+    if pending is None:  # none issued, or issued to another certifier (it names him)
         raise Http404
     services.record_view(request, dossier, "slip.downloaded", target=pending, data={"round": pending.round,
                                                                                    "to_sign": True})

@@ -240,3 +240,14 @@ def test_nothing_drawn_may_follow_his_signature(token_mode, officers, submitted,
     _d, report = services.certify_signed(manager, submitted.pk, changed)
     refused(report, code=Code.MODIFIED_AFTER_SIGNING)
     assert state(submitted) == "awaiting_certification" and not Certification.objects.exists()
+
+
+def test_the_slip_to_sign_is_served_only_to_the_officer_it_names(token_mode, officers, submitted, client):
+    manager, agent = officers
+    services.slip_to_sign(manager, submitted.pk)
+    url = reverse("dossiers:pending_slip", args=[submitted.pk])
+    client.force_login(agent)  # sees the dossier, but the slip names Amina El Idrissi
+    assert client.get(url).status_code == 404
+    assert 'data-testid="pending-slip"' not in client.get(f"/dossiers/{submitted.pk}/").content.decode()
+    client.force_login(manager)
+    assert client.get(url).status_code == 200
