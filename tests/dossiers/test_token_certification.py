@@ -234,11 +234,13 @@ def test_nothing_drawn_may_follow_his_signature(token_mode, officers, submitted,
     if after == "comment over the text":
         changed = forge.annotate(signed, "/Text", (50, 600, 70, 620), "vu")
     elif after == "comment in a blank corner":
-        changed = forge.annotate(signed, "/Text", (2, 2, 6, 6), "vu")
+        changed = forge.annotate(signed, "/Text", (520, 40, 540, 60), "vu")
     else:
         changed = forge.add_annotation(signed)
     _d, report = services.certify_signed(manager, submitted.pk, changed)
     refused(report, code=Code.MODIFIED_AFTER_SIGNING)
+    if after == "comment in a blank corner":  # what the general rules let follow a signature: refused here
+        assert report.reason == "not_issued"
     assert state(submitted) == "awaiting_certification" and not Certification.objects.exists()
 
 
