@@ -10,6 +10,7 @@ Canonical forms, used both when the registry is written and when it is searched:
 import re
 import unicodedata
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from django.utils.translation import gettext_lazy as _
 
@@ -44,29 +45,117 @@ def fold(value) -> str:
     return _accounts_fold(value)
 
 
-def _word_keys(word: str) -> set[str]:
-    keys = {word}
-    if len(word) >= 4:  # one deletion each: matches one typo (missing, extra or wrong letter)
-        keys.update(word[:i] + word[i + 1 :] for i in range(len(word)))
-    return keys
+# --- name keys: what makes the name search forgive ---
+#
+# A name is stored with its *keys*, and a query word matches a stored word when their key sets
+# meet. Three layers of tolerance, each a pure function below:
+# 1. the *skeleton* of a word absorbs the spelling variants of one name: in French transliteration
+#    ou/o/w/u, e/a, y/i, q/k, ph/f, dj/j, sh/ch, a silent final e, doubled letters (Bennani/Benani,
+#    Mohammed/Mohamad, Youssef/Yousef/Yusuf, Ouazzani/Wazzani); in Arabic script, what ``fold``
+#    already unifies (hamza forms, ى/ي, ة/ه, tatweel, diacritics) and the Persian kaf and yeh;
+# 2. the article and the particles: "El Fassi", "Elfassi" and "Fassi" are one name, so are
+#    "Ben Souda" and "Bensouda", "Abdel Aziz" and "Abdelaziz", "الفاسي" and "فاسي";
+# 3. typing slips on the skeleton: the keys hold each skeleton's one-letter deletions, and its
+#    two-letter ones for a long word (seven letters; six on the query's side, for letters added),
+#    so that a word one slip away (a letter missing, added or changed) shares a key, and a long
+#    word two slips away too (two missing, added, changed or swapped).
+# What the keys still miss (two slips in a short word, a partial word) the trigram pass finds.
+
+ARTICLES = frozenset({"el", "al", "ال"})
+# Particles that begin a compound name, joined or not: folded forms, the longest first.
+PARTICLES = (
+    "abdel", "abdal", "abou", "abu", "abd", "ben", "bin", "ibn", "bou", "ait", "ould", "sidi", "moulay",
+    "lalla", "el", "al",
+    "عبد", "ابو", "بن", "بو", "ايت", "ولد", "سيدي", "مولاي", "ال",
+)
+_FR_SPELLINGS = (("ou", "u"), ("oo", "u"), ("w", "u"), ("o", "u"), ("ph", "f"), ("dj", "j"), ("sh", "ch"),
+                 ("ck", "k"), ("q", "k"), ("y", "i"), ("e", "a"))
+_AR_SPELLINGS = (("ک", "ك"), ("ی", "ي"), ("ء", ""))
+_DOUBLED = re.compile(r"(.)\1+")
+LONG_WORD = 7  # letters of a skeleton from which two slips of any kind are forgiven
+MIN_PART = 3  # a particle is split off only when what remains is a name (three letters or more)
+
+
+def skeleton(word: str) -> str:
+    """The spelling-independent form of one folded word."""
+    if _ARABIC.search(word):
+        for old, new in _AR_SPELLINGS:
+            word = word.replace(old, new)
+        return word
+    if len(word) > 3 and word.endswith("e"):
+        word = word[:-1]
+    for old, new in _FR_SPELLINGS:
+        word = word.replace(old, new)
+    return _DOUBLED.sub(r"\1", word)
+
+
+def _deletions(word: str, depth: int) -> set[str]:
+    found, layer = {word}, {word}
+    for _step in range(depth):
+        layer = {w[:i] + w[i + 1 :] for w in layer if len(w) >= 4 for i in range(len(w))}
+        found |= layer
+    return found
+
+
+def _stored_depth(form: str) -> int:
+    """How many deletions a stored word's keys hold: two for a long word, so that two changed
+    letters ("Bemmami" for "Bennani") still meet; one otherwise."""
+    return 2 if len(form) >= LONG_WORD else 1
+
+
+def _split_particle(word: str) -> tuple[str, str] | None:
+    for particle in PARTICLES:
+        if word.startswith(particle) and len(word) - len(particle) >= MIN_PART:
+            return particle, word[len(particle) :]
+    return None
+
+
+def _spellings(word: str) -> set[str]:
+    """A stored word's skeleton, and its parts when it begins with a particle."""
+    forms = {skeleton(word)}
+    split = _split_particle(word)
+    if split:
+        forms |= {skeleton(part) for part in split}
+    return forms
 
 
 def name_keys(*folded_names: str) -> str:
-    """The search keys of folded names: each word and its one-letter deletions, space-separated.
-
-    A query word matches a stored word when their key sets meet: same word, or one letter
-    missing, added or changed (benani/bennani, fatma/fatima, mohamed/mohammed).
-    """
+    """The search keys of folded names, space-separated: for each word (and each particle joined to
+    the next word, "ben souda" as "bensouda"), its skeletons and their one-letter deletions."""
     keys = set()
     for name in folded_names:
-        for word in name.split():
-            keys |= _word_keys(word)
-    return " ".join(sorted(keys))
+        words = name.split()
+        forms = set()
+        for i, word in enumerate(words):
+            forms |= _spellings(word)
+            if word in PARTICLES and i + 1 < len(words):
+                forms |= _spellings(word + words[i + 1])
+        for form in forms:
+            keys |= _deletions(form, _stored_depth(form))
+    return " ".join(sorted(k for k in keys if k))
+
+
+def query_words(folded_query: str) -> list[str]:
+    """The words of a query that must each match: two letters or more, articles left out when
+    something else is typed."""
+    words = [w for w in folded_query.split() if len(w) >= 2]
+    named = [w for w in words if w not in ARTICLES]
+    return named or words
 
 
 def query_word_keys(folded_query: str) -> list[list[str]]:
-    """For each word of the query (two letters or more), the keys that would match it."""
-    return [sorted(_word_keys(w)) for w in folded_query.split() if len(w) >= 2]
+    """For each word of the query, the keys that would match it."""
+    result = []
+    for word in query_words(folded_query):
+        keys = set()
+        forms = {skeleton(word)}  # not split at a particle: "bensouda" is not every "ben..."
+        article = next((a for a in ARTICLES if word.startswith(a) and len(word) - len(a) >= MIN_PART), None)
+        if article:  # "elfassi" is also "fassi"
+            forms.add(skeleton(word[len(article) :]))
+        for form in forms:
+            keys |= _deletions(form, 2 if len(form) >= 6 else 1)  # one more than stored: added letters
+        result.append(sorted(k for k in keys if k))
+    return result
 
 
 def canonical_number(value) -> str:
@@ -157,3 +246,32 @@ def parse_query(raw) -> Query:
             "too_short", _("Type at least %(n)d letters of the name.") % {"n": MIN_NAME_LETTERS}
         )
     return Query("name", name, "ar" if _ARABIC.search(name) else "fr")
+
+
+def _word_closeness(word: str, name_words: list[str]) -> float:
+    """How close one query word is to the closest word of a name: 1 for the same word, a little
+    less for the same skeleton, then the skeletons' likeness (0 to 1)."""
+    if word in name_words:
+        return 1.0
+    target = skeleton(word)
+    best = 0.0
+    for candidate in name_words:
+        other = skeleton(candidate)
+        best = max(best, 0.95 if other == target else 0.9 * SequenceMatcher(None, target, other).ratio())
+    return best
+
+
+def closeness(folded_query: str, folded_name: str) -> tuple:
+    """A sort key for a name found by a query, closest first: the exact full name, then how close
+    each query word is to the name's closest word, then the shorter name (fewer words unexplained)."""
+    words = query_words(folded_query)
+    name_words = folded_name.split()
+    for i, word in enumerate(name_words[:-1]):  # a particle and its word, also as one word
+        if word in PARTICLES:
+            name_words.append(word + name_words[i + 1])
+    for word in list(name_words):
+        split = _split_particle(word)
+        if split:
+            name_words.extend(split)
+    score = sum(_word_closeness(w, name_words) for w in words) / max(len(words), 1)
+    return (folded_name != folded_query, -round(score, 3), len(folded_name.split()))

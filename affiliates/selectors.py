@@ -4,6 +4,7 @@ is ever found, and a direct id outside it answers 404."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,7 +22,7 @@ from accounts.permissions import Capability, can
 from accounts.selectors import visible_collectivities
 
 from . import rules
-from .identifiers import InvalidQuery, Query, parse_query, query_word_keys
+from .identifiers import InvalidQuery, Query, closeness, fold, parse_query, query_word_keys
 from .models import (
     Affiliate,
     CorrectionRequest,
@@ -83,29 +84,39 @@ class SearchResult:
 
 
 def _by_keys(qs: QuerySet[Affiliate], query: Query) -> QuerySet[Affiliate]:
-    """Every query word matches a word of the name, give or take one letter (GIN on the keys)."""
+    """Every query word shares a key with a word of the name (``identifiers.name_keys``): the same
+    name however it is spelled, give or take typing slips. PostgreSQL: array overlap on the keys'
+    GIN index; elsewhere (SQLite, ``make run``) the same test as a regular expression."""
     for keys in query_word_keys(query.value):
-        qs = qs.filter(
-            RawSQL(
-                "string_to_array(affiliates_affiliate.search_keys, ' ') && %s::text[]",
-                (keys,),
-                output_field=BooleanField(),
+        if connection.vendor == "postgresql":
+            qs = qs.filter(
+                RawSQL(
+                    "string_to_array(affiliates_affiliate.search_keys, ' ') && %s::text[]",
+                    (keys,),
+                    output_field=BooleanField(),
+                )
             )
-        )
+        else:
+            alternatives = "|".join(map(re.escape, keys))
+            qs = qs.filter(search_keys__regex=rf"(^| )({alternatives})( |$)")
     return qs
 
 
 def _ranked_by_name(qs: QuerySet[Affiliate], query: Query, *, fuzzy: bool) -> QuerySet[Affiliate]:
-    """Name matches, closest first (pg_trgm similarity), then by name and id for stable pages.
+    """Name matches, closest first (pg_trgm similarity: the exact full name first), then by name and
+    id for stable pages.
 
-    PostgreSQL: first the name keys (each word, one typo tolerated); with ``fuzzy``, pg_trgm's
-    ``%`` operator on its GIN index instead, for what the keys miss (several typos, a partial
-    word). Elsewhere, a plain fallback: every word as a substring.
+    First the name keys; with ``fuzzy``, pg_trgm's ``%`` operator on its GIN index instead (on
+    SQLite, every word as a substring), for what the keys miss (a partial word, two letters changed
+    in a short one).
     """
     column = "search_ar" if query.script == "ar" else "search_fr"
     if connection.vendor != "postgresql":
-        for token in query.value.split():
-            qs = qs.filter(**{f"{column}__contains": token})
+        if fuzzy:  # SQLite: every word as a substring (a partial name)
+            for token in query.value.split():
+                qs = qs.filter(**{f"{column}__contains": token})
+        else:
+            qs = _by_keys(qs, query)
         return qs.order_by(column, "id")
     qs = qs.filter(**{f"{column}__trigram_similar": query.value}) if fuzzy else _by_keys(qs, query)
     return qs.annotate(rank=TrigramSimilarity(column, query.value)).order_by("-rank", column, "id")
@@ -185,8 +196,11 @@ def search_affiliates(user, raw_query, *, page=1, page_size=PAGE_SIZE) -> Search
         )
         qs = _ranked_by_name(qs, query, fuzzy=False)
     rows = list(qs[:MAX_NAME_RESULTS])
-    if not rows and query.kind == "name" and connection.vendor == "postgresql":
+    if not rows and query.kind == "name":
         rows = list(_ranked_by_name(base, query, fuzzy=True)[:MAX_NAME_RESULTS])
+    if query.kind == "name":  # the database's order (trigrams) refined by the names' closeness
+        arabic = query.script == "ar"
+        rows.sort(key=lambda a: closeness(query.value, fold(a.full_name_ar if arabic else a.full_name_fr)))
     paginator = Paginator(rows, page_size)
     return SearchResult(query, None, paginator.get_page(page), len(rows) >= MAX_NAME_RESULTS)
 
@@ -317,10 +331,14 @@ def get_correction(user, pk) -> CorrectionRequest:
     return get_object_or_404(corrections_for(user).prefetch_related("changes"), pk=pk)
 
 
-def correction_queue(user, *, status: str | None = CorrectionRequest.Status.PENDING):
+def correction_queue(user, *, status: str | None = CorrectionRequest.Status.PENDING, affiliate=None):
+    """The requests ``user`` may see, of one status (None: all), of one affiliate if given: pending ones
+    oldest first (the CMR's queue), others newest first."""
     qs = corrections_for(user)
     if status:
         qs = qs.filter(status=status)
+    if affiliate is not None:
+        qs = qs.filter(affiliate=affiliate)
     return qs.order_by("requested_at", "id") if status == "pending" else qs
 
 
