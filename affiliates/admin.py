@@ -1,6 +1,7 @@
 """The registry in the Django admin (DGCT): read-mostly, searchable by identifier."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_audit import AuditedAdmin
 
@@ -51,11 +52,26 @@ class AffiliateAdmin(AuditedAdmin):
 
 @admin.register(CorrectionRequest)
 class CorrectionRequestAdmin(AuditedAdmin):
-    list_display = ("affiliate", "field", "proposed_value", "status", "requested_at", "decided_at")
+    # Labels and values as the reader's language writes them (the stored canonical text is not shown).
+    list_display = ("affiliate", "what", "current", "proposed", "status", "requested_at", "decided_at")
     list_filter = ("status",)
     # A request is decided only by the CMR's accept or refuse (affiliates.services), which applies
     # the change to the registry and writes its trail; the admin reads it.
-    readonly_fields = [f.name for f in CorrectionRequest._meta.fields]
+    readonly_fields = [*(f.name for f in CorrectionRequest._meta.fields
+                         if f.name not in ("field", "current_value", "proposed_value")), "what", "current", "proposed"]
+    exclude = ("field", "current_value", "proposed_value")
+
+    @admin.display(description=_("field"))
+    def what(self, correction):
+        return correction.field_label
+
+    @admin.display(description=_("value in the registry"))
+    def current(self, correction):
+        return correction.current_shown
+
+    @admin.display(description=_("proposed value"))
+    def proposed(self, correction):
+        return correction.proposed_shown
 
     def has_add_permission(self, request):
         return False
@@ -66,8 +82,23 @@ class CorrectionRequestAdmin(AuditedAdmin):
 
 @admin.register(FieldChange)
 class FieldChangeAdmin(AuditedAdmin):
-    list_display = ("affiliate", "field", "old_value", "new_value", "changed_at", "changed_by")
+    list_display = ("affiliate", "what", "old", "new", "changed_at", "changed_by")
     raw_id_fields = ("affiliate", "changed_by", "correction")
+
+    @admin.display(description=_("field"))
+    def what(self, change):
+        return change.field_label
+
+    @admin.display(description=_("old value"))
+    def old(self, change):
+        return change.old_shown
+
+    @admin.display(description=_("new value"))
+    def new(self, change):
+        return change.new_shown
+
+    def has_add_permission(self, request):  # written only by an accepted correction (affiliates.services)
+        return False
 
     def has_change_permission(self, request, obj=None):
         return False

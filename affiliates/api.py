@@ -125,6 +125,7 @@ class CorrectionViewSet(viewsets.ViewSet):
                 request.user,
                 d["affiliate"],
                 field=d["field"],
+                record=d.get("record"),
                 proposed_value=d["proposed_value"],
                 reason=d["reason"],
                 document=d.get("document"),

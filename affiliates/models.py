@@ -7,15 +7,21 @@ PostgreSQL those columns carry pg_trgm GIN indexes, and service periods of one a
 overlap (an exclusion constraint), both created by migration 0002 on PostgreSQL only.
 """
 
+import json
+from datetime import date
+
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.formats import date_format
+from django.utils.text import capfirst
+from django.utils.translation import get_language, gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Collectivity
+from eretraite.formatting import amount
 
 from . import rules
 
@@ -99,6 +105,19 @@ class Affiliate(models.Model):
         self.search_fr = fold(f"{self.last_name_fr} {self.first_name_fr}")
         self.search_ar = fold(f"{self.last_name_ar} {self.first_name_ar}")
         self.search_keys = name_keys(self.search_fr, self.search_ar)
+
+    @property
+    def grade_shown(self) -> str:
+        """The grade in the reader's language where the nomenclature knows it."""
+        from .nomenclature import grade_label
+
+        return grade_label(self.grade)[0]
+
+    @property
+    def grade_language(self) -> str:
+        from .nomenclature import grade_label
+
+        return grade_label(self.grade)[1]
 
     @property
     def full_name_fr(self):
@@ -194,34 +213,129 @@ class FamilyMember(models.Model):
         return f"{self.get_relation_display()}: {self.full_name_fr}"
 
     @property
+    def kinship(self) -> str:
+        """The relation as the reader's language says it of this person: a daughter, a son, a wife,
+        a husband (Arabic and French agree the word with the sex)."""
+        words = {
+            (self.Relation.CHILD, Sex.FEMALE): pgettext("kinship", "daughter"),
+            (self.Relation.CHILD, Sex.MALE): pgettext("kinship", "son"),
+            (self.Relation.SPOUSE, Sex.FEMALE): pgettext("kinship", "wife"),
+            (self.Relation.SPOUSE, Sex.MALE): pgettext("kinship", "husband"),
+        }
+        return str(words.get((self.relation, self.sex)) or self.get_relation_display())
+
+    @property
     def full_name(self):
         return self.full_name_ar if (get_language() or "").startswith("ar") else self.full_name_fr
 
 
+# What a correction may name besides a field of the affiliate: one of his registry records (a
+# change of an existing one, or a missing one). Its values are stored as canonical JSON text.
+SERVICE_PERIOD = "service_period"
+SALARY = "salary"
+RECORD_MODELS = {SERVICE_PERIOD: ServicePeriod, SALARY: SalaryRecord}
+
+
 def _field_label(field):
+    if field in RECORD_MODELS:
+        return RECORD_MODELS[field]._meta.verbose_name
     try:
         return Affiliate._meta.get_field(field).verbose_name
     except FieldDoesNotExist:  # a field removed since: show its name
         return field
 
 
+def record_values(field, text) -> dict | None:
+    """The values of a record correction (canonical JSON text), or None if it is not one."""
+    if field not in RECORD_MODELS or not text:
+        return None
+    try:
+        values = json.loads(text)
+    except ValueError:
+        return None
+    return values if isinstance(values, dict) else None
+
+
+def _shown_date(text):
+    try:
+        return date_format(date.fromisoformat(str(text)))
+    except ValueError:
+        return str(text)
+
+
+def shown_amount(value) -> str:
+    return amount(value)
+
+
+def shown_part(field, key, value) -> str:
+    """One value of a record correction as the reader's language writes it."""
+    if value in (None, ""):
+        return gettext("running") if key == "end" else "—"
+    if key in ("start", "end"):
+        return _shown_date(value)
+    if key == "kind":
+        try:
+            return str(capfirst(ServicePeriod.Kind(value).label))
+        except ValueError:
+            return str(value)
+    if key == "monthly_salary":
+        return shown_amount(value)
+    return str(value)
+
+
+def shown_value(field, text) -> str:
+    """A value of the registry as stored by a correction (canonical text: ISO dates, codes, JSON for
+    a record), written as the reader's language writes it: dates in words, labels for codes."""
+    if not text:
+        return ""
+    values = record_values(field, text)
+    if values is not None:
+        parts = {key: shown_part(field, key, value) for key, value in values.items()}
+        if field == SERVICE_PERIOD:
+            if values.get("end"):
+                return gettext("%(kind)s from %(start)s to %(end)s") % parts
+            return gettext("%(kind)s from %(start)s, running") % parts
+        return gettext("%(amount)s a month from %(start)s (scale %(scale)s, step %(step)s)") % {
+            "amount": parts.get("monthly_salary", "—"), "start": parts.get("start", "—"),
+            "scale": parts.get("scale", "—"), "step": parts.get("step", "—")}
+    try:
+        model_field = Affiliate._meta.get_field(field)
+    except FieldDoesNotExist:
+        return text
+    if isinstance(model_field, models.DateField):
+        return _shown_date(text)
+    if model_field.choices:
+        return str(capfirst(dict(model_field.choices).get(text, text)))
+    if field == "grade":  # a label of the nomenclature, in the reader's language where known
+        from .nomenclature import grade_label
+
+        return grade_label(text)[0]
+    return text
+
+
 class CorrectionRequest(models.Model):
-    """An officer asks the CMR to correct one field of an affiliate, with a supporting PDF."""
+    """An officer asks the CMR to correct one field of an affiliate, or one of his service periods or
+    salary records (``field`` is then ``service_period`` or ``salary``, ``record_id`` the record, empty
+    for a missing one, and the values canonical JSON text), with a supporting PDF."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("awaiting the CMR")
         ACCEPTED = "accepted", _("accepted")
         REFUSED = "refused", _("refused")
 
-    affiliate = models.ForeignKey(Affiliate, on_delete=models.CASCADE, related_name="corrections")
+    affiliate = models.ForeignKey(Affiliate, verbose_name=_("affiliate"), on_delete=models.CASCADE,
+                                  related_name="corrections")
     field = models.CharField(_("field"), max_length=32)
+    record_id = models.PositiveBigIntegerField(
+        _("record"), null=True, blank=True,
+        help_text=_("The service period or salary record corrected; empty for a missing one."))
     current_value = models.CharField(_("value in the registry"), max_length=200, blank=True)
     proposed_value = models.CharField(_("proposed value"), max_length=200)
     reason = models.TextField(_("reason"), max_length=2000)
     document = models.FileField(_("supporting document (PDF)"), upload_to="corrections/%Y/%m/")
     document_name = models.CharField(_("file name"), max_length=200)
-    document_sha256 = models.CharField(max_length=64)
-    document_size = models.PositiveIntegerField()
+    document_sha256 = models.CharField(_("SHA-256 of the document"), max_length=64)
+    document_size = models.PositiveIntegerField(_("size of the document (bytes)"))
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
     )
@@ -258,8 +372,13 @@ class CorrectionRequest(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["affiliate", "field"],
-                condition=Q(status="pending"),
+                condition=Q(status="pending") & ~Q(field__in=list(RECORD_MODELS)),
                 name="one_pending_correction_per_field",
+            ),
+            models.UniqueConstraint(
+                fields=["field", "record_id"],
+                condition=Q(status="pending", record_id__isnull=False),
+                name="one_pending_correction_per_record",
             ),
             models.CheckConstraint(
                 condition=Q(status="pending", decided_at__isnull=True)
@@ -272,12 +391,25 @@ class CorrectionRequest(models.Model):
             ),
         ]
 
-    def __str__(self):
-        return f"{self.affiliate_id} {self.field}: {self.proposed_value} ({self.status})"
+    def __str__(self):  # an identifier, the same in every language (audit trail, admin headings)
+        return f"#{self.pk}"
 
     @property
     def field_label(self):
         return _field_label(self.field)
+
+    @property
+    def is_addition(self):
+        """A missing service period or salary record proposed."""
+        return self.field in RECORD_MODELS and not self.current_value
+
+    @property
+    def current_shown(self):
+        return shown_value(self.field, self.current_value)
+
+    @property
+    def proposed_shown(self):
+        return shown_value(self.field, self.proposed_value)
 
 
 class FieldChange(models.Model):
@@ -285,6 +417,7 @@ class FieldChange(models.Model):
 
     affiliate = models.ForeignKey(Affiliate, on_delete=models.CASCADE, related_name="changes")
     field = models.CharField(_("field"), max_length=32)
+    record_id = models.PositiveBigIntegerField(_("record"), null=True, blank=True)
     old_value = models.CharField(_("old value"), max_length=200, blank=True)
     new_value = models.CharField(_("new value"), max_length=200, blank=True)
     changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
@@ -306,3 +439,34 @@ class FieldChange(models.Model):
     @property
     def field_label(self):
         return _field_label(self.field)
+
+    @property
+    def old_shown(self):
+        return shown_value(self.field, self.old_value)
+
+    @property
+    def new_shown(self):
+        return shown_value(self.field, self.new_value)
+
+
+class KeptDocument(models.Model):
+    """A supporting PDF kept between two attempts of the correction form, so that an officer whose
+    request was refused for another field does not choose the file again. Reached only by its
+    account, for its affiliate, with the token the form carries in a hidden field (stored hashed);
+    removed when the request is made, and by the hourly purge after
+    ``CORRECTION_KEPT_DOCUMENT_HOURS``. Never served."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    affiliate = models.ForeignKey(Affiliate, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    document = models.FileField(upload_to="corrections/kept/%Y/%m/")
+    name = models.CharField(max_length=200)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("document kept for a correction request")
+        verbose_name_plural = _("documents kept for correction requests")
+
+    def __str__(self):
+        return self.name

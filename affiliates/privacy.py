@@ -10,6 +10,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts import audit_actions
 from accounts.permissions import Capability, requires
 from accounts.reads import record_read, trail, trail_workbook
 
@@ -24,8 +25,13 @@ class TrailFilter(forms.Form):
     until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     account = forms.CharField(label=_("Account"), required=False, max_length=100)
     person = forms.CharField(label=_("Person (affiliation number, PPR or CIN)"), required=False, max_length=40)
-    action = forms.CharField(label=_("Action"), required=False, max_length=64)
+    action = forms.ChoiceField(label=_("Action"), required=False, choices=())
     reads_only = forms.BooleanField(label=_("Reads of personal data only"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = sorted(audit_actions.LABELS.items(), key=lambda item: str(item[1]))
+        self.fields["action"].choices = [("", _("every action")), *labels]
 
     def clean(self):
         data = super().clean()

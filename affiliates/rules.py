@@ -41,15 +41,17 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 # --- parameters ---
 
 H, M, L = "H", "M", "L"
 
-LAW_011_71 = "Law 011-71 of 30 December 1971 (civil pensions regime), bdj.mmsp.gov.ma document 193"
-LAW_71_14 = "Law 71-14 amending law 011-71 (BO 6495 bis, 30 August 2016)"
-LAW_72_14 = "Law 72-14 on the age limit (BO 6495 bis, 30 August 2016)"
+LAW_011_71 = _("Law 011-71 of 30 December 1971 (civil pensions regime), bdj.mmsp.gov.ma document 193")
+LAW_71_14 = _("Law 71-14 amending law 011-71 (BO 6495 bis, 30 August 2016)")
+LAW_72_14 = _("Law 72-14 on the age limit (BO 6495 bis, 30 August 2016)")
 REFORM_DATE = date(2017, 1, 1)  # first day the reformed annuity rates and thresholds apply (M)
 NO_SOURCE = _("No source found: a convention chosen by the project")
 
@@ -62,10 +64,22 @@ class Parameter:
     source: str
     certainty: str  # H, M or L
     note: str = ""
+    part_not_found: bool = False  # a part of the rule (a phase-in, a transition) was not found
 
     @property
     def unverified(self) -> bool:
-        return self.certainty == L or "not found" in str(self.note)
+        return self.certainty == L or self.source is NO_SOURCE or self.part_not_found
+
+    @property
+    def label(self) -> str:
+        """What the figure is, in the reader's language (never its key)."""
+        return str(PARAMETER_LABELS.get(self.key, self.key))
+
+    @property
+    def shown_value(self) -> str:
+        """The figure as the reader's language writes it: a rate in per cent, an amount in dirhams,
+        a duration in years, months and days."""
+        return _shown_figure(self.key, self.value)
 
 
 # (birth year up to and including, years, months); the last row has no upper bound (None).
@@ -88,11 +102,11 @@ PARAMETERS: tuple[Parameter, ...] = (
         date(1972, 1, 1),
         LAW_011_71,
         M,
-        "60 for everyone before the reform",
+        _("60 for everyone before the reform"),
     ),
     Parameter("age_limit_schedule", _AGE_LIMIT_LAW_72_14, REFORM_DATE, LAW_72_14, H),
     Parameter(
-        "age_limit_research_professor", (65, 0), REFORM_DATE, LAW_72_14, H, "enseignants-chercheurs"
+        "age_limit_research_professor", (65, 0), REFORM_DATE, LAW_72_14, H, _("research professors")
     ),
     Parameter(
         "month_end_birthday_rule",
@@ -113,7 +127,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         date(1972, 1, 1),
         LAW_011_71,
         L,
-        "commonly quoted figure before the reform",
+        _("commonly quoted figure before the reform"),
     ),
     Parameter("early_min_service_men", (24, 0, 0), REFORM_DATE, LAW_71_14, M),
     Parameter(
@@ -122,7 +136,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         date(1972, 1, 1),
         LAW_011_71,
         L,
-        "commonly quoted figure before the reform",
+        _("commonly quoted figure before the reform"),
     ),
     Parameter("early_min_service_women", (18, 0, 0), REFORM_DATE, LAW_71_14, M),
     Parameter(
@@ -131,7 +145,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         date(1972, 1, 1),
         LAW_011_71,
         M,
-        "no minimum for retirement for invalidity",
+        _("no minimum for retirement for invalidity"),
     ),
     Parameter(
         "service_counting",
@@ -157,7 +171,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         date(1972, 1, 1),
         LAW_011_71,
         M,
-        "last salary subject to contribution",
+        _("last salary subject to contribution"),
     ),
     Parameter(
         "reference_salary_months",
@@ -165,7 +179,8 @@ PARAMETERS: tuple[Parameter, ...] = (
         REFORM_DATE,
         LAW_71_14,
         M,
-        "average of the last 96 months; the 4-year phase-in was not found",
+        _("average of the last 96 months; the 4-year phase-in was not found"),
+        part_not_found=True,
     ),
     # Cap.
     Parameter(
@@ -174,7 +189,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         date(1972, 1, 1),
         LAW_011_71,
         L,
-        "unverified: 100 % of the reference salary is quoted; 40 annuities before the reform",
+        _("unverified: the whole reference salary (a hundred per cent) is quoted; 40 annuities before the reform"),
     ),
     # Minimum pension, a month.
     Parameter("minimum_pension", Decimal("1350"), date(2017, 1, 1), LAW_71_14, H),
@@ -189,9 +204,54 @@ PARAMETERS: tuple[Parameter, ...] = (
         date(2019, 1, 1),
         LAW_71_14,
         H,
-        "rising one point a year from 2017",
+        _("rising one point a year from 2017"),
     ),
 )
+
+
+PARAMETER_LABELS = {
+    "age_limit_schedule": _("age limit by year of birth"),
+    "age_limit_research_professor": _("age limit of research professors"),
+    "month_end_birthday_rule": _("birthdays at the end of a month"),
+    "early_min_service_men": _("service required for early retirement (men)"),
+    "early_min_service_women": _("service required for early retirement (women)"),
+    "early_min_service_invalidity": _("service required for retirement for invalidity"),
+    "service_counting": _("counting of service"),
+    "annuity_rate_before_2017": _("annuity rate per year of service before 2017"),
+    "annuity_rate_from_2017": _("annuity rate per year of service from 2017"),
+    "early_annuity_rate_before_2017": _("early-retirement annuity rate per year before 2017"),
+    "early_annuity_rate_from_2017": _("early-retirement annuity rate per year from 2017"),
+    "reference_salary_months": _("reference salary"),
+    "pension_cap_ratio": _("pension cap, as a share of the reference salary"),
+    "minimum_pension": _("minimum pension a month"),
+    "contribution_rates": _("contribution rates (employee, employer)"),
+}
+
+
+def _percent(rate: Decimal) -> str:
+    return str(_("%(rate)s %%")) % {"rate": number_format((rate * 100).normalize(), decimal_pos=None)}
+
+
+def _shown_figure(key: str, value) -> str:
+    if key == "reference_salary_months":
+        return ngettext("the last salary", "the average of the last %(n)d months", value) % {"n": value}
+    if key == "minimum_pension":
+        return str(_("%(amount)s DH")) % {"amount": number_format(value, 2, force_grouping=True)}
+    if isinstance(value, Decimal):
+        return _percent(value)
+    if key == "contribution_rates":
+        return " + ".join(_percent(rate) for rate in value)
+    if isinstance(value, tuple) and len(value) == 3 and all(isinstance(v, int) for v in value):
+        return _format_ymd(YMD(*value))
+    if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, int) for v in value):
+        return _format_ymd(YMD(value[0], value[1], 0))
+    if key == "age_limit_schedule":
+        return str(_("by year of birth (see the table)"))
+    if key == "service_counting":
+        return str(_("30-day months"))
+    if key == "month_end_birthday_rule":
+        return str(_("the month's last day"))
+    return str(value)
 
 
 # The conventions the project chose where no source was found: listed with every situation.
@@ -224,7 +284,7 @@ def assessment_date(text: str | None) -> date | None:
     if on is None or not ASSESSABLE_FROM <= on <= ASSESSABLE_UNTIL:
         raise InvalidAssessmentDate(
             _("The rights can be computed on a date from %(first)s to %(last)s, written YYYY-MM-DD.")
-            % {"first": ASSESSABLE_FROM.isoformat(), "last": ASSESSABLE_UNTIL.isoformat()})
+            % {"first": date_format(ASSESSABLE_FROM), "last": date_format(ASSESSABLE_UNTIL)})
     return on
 
 
@@ -251,6 +311,11 @@ class YMD:
     years: int = 0
     months: int = 0
     days: int = 0
+
+    @property
+    def shown(self) -> str:
+        """"2 years, 1 month and 0 days" in the reader's language (``str()`` is the compact "2y 1m 0d")."""
+        return _format_ymd(self)
 
     @classmethod
     def of(cls, years=0, months=0, days=0) -> YMD:
@@ -342,6 +407,15 @@ class AgeLimit:
     birth_year: int
     parameter: Parameter
     extended_until: date | None = None
+
+    @property
+    def age(self) -> str:
+        """"63 years", "62 years and 6 months" in the reader's language."""
+        years = ngettext("%(n)d year", "%(n)d years", self.age_years) % {"n": self.age_years}
+        if not self.age_months:
+            return years
+        months = ngettext("%(n)d month", "%(n)d months", self.age_months) % {"n": self.age_months}
+        return str(_("%(years)s and %(months)s")) % {"years": years, "months": months}
 
     @property
     def retirement_on(self) -> date:
@@ -487,7 +561,7 @@ class PeriodLine:
             return _(
                 "%(kind)s: counts as effective service up to %(date)s; nothing is counted after the "
                 "age limit or the end of service."
-            ) % {"kind": label, "date": self.counted_until.isoformat()}
+            ) % {"kind": label, "date": date_format(self.counted_until)}
         if self.counts:
             return _("%(kind)s: counts as effective service.") % {"kind": label}
         return _("%(kind)s: does not count (no pay, no contribution).") % {"kind": label}
@@ -690,7 +764,7 @@ def early_retirement_eligibility(
                 "count: %(excluded)s."
             )
             % {
-                "on": on.isoformat(),
+                "on": date_format(on),
                 "total": _format_ymd(service.total),
                 "excluded": _format_ymd(service.not_counted),
             }
@@ -701,7 +775,7 @@ def early_retirement_eligibility(
         reasoning.append(str(_("The requirement is met: eligible for early retirement.")))
         if reached is not None:
             reasoning.append(
-                str(_("The requirement was met on %(date)s.") % {"date": reached.isoformat()})
+                str(_("The requirement was met on %(date)s.") % {"date": date_format(reached)})
             )
     else:
         reasoning.append(
@@ -716,7 +790,7 @@ def early_retirement_eligibility(
                 if projected
                 else _("The requirement is met on %(date)s.")
             )
-            reasoning.append(str(msg % {"date": reached.isoformat()}))
+            reasoning.append(str(msg % {"date": date_format(reached)}))
         elif (
             stop is not None
             and stop.cause != STOP_END_UNKNOWN
@@ -730,7 +804,7 @@ def early_retirement_eligibility(
                     "(%(date)s)."
                 )
             )
-            reasoning.append(str(msg % {"date": _stop_day(stop).isoformat()}))
+            reasoning.append(str(msg % {"date": date_format(_stop_day(stop))}))
         else:
             reasoning.append(str(_("The recorded periods never reach the requirement.")))
     return Eligibility(
@@ -773,24 +847,26 @@ def _stop_lines(stop: CountingStop | None, on: date) -> list[str]:
         lines.append(
             str(
                 _("Service is counted up to the age limit, reached on %(date)s: nothing after it.")
-                % {"date": stop.until.isoformat()}
+                % {"date": date_format(stop.until)}
             )
         )
     elif stop.until < on and stop.cause == STOP_END_OF_SERVICE:
         lines.append(
             str(
                 _("Service is counted up to the end of service, on %(date)s: nothing after it.")
-                % {"date": _stop_day(stop).isoformat()}
+                % {"date": date_format(_stop_day(stop))}
             )
         )
     return lines
 
 
 def _format_ymd(value: YMD) -> str:
-    return str(
-        _("%(y)d years %(m)d months %(d)d days")
-        % {"y": value.years, "m": value.months, "d": value.days}
-    )
+    """"2 years, 1 month and 0 days" in the reader's language, each unit agreed with its number."""
+    return str(_("%(years)s, %(months)s and %(days)s")) % {
+        "years": ngettext("%(n)d year", "%(n)d years", value.years) % {"n": value.years},
+        "months": ngettext("%(n)d month", "%(n)d months", value.months) % {"n": value.months},
+        "days": ngettext("%(n)d day", "%(n)d days", value.days) % {"n": value.days},
+    }
 
 
 format_ymd = _format_ymd
@@ -934,8 +1010,8 @@ def estimate_pension(
         if p.unverified:
             warnings.append(
                 str(
-                    _("Unverified figure: %(key)s = %(value)s (%(note)s).")
-                    % {"key": p.key, "value": p.value, "note": p.note or p.source}
+                    _("Unverified figure: %(label)s, %(value)s (%(note)s).")
+                    % {"label": p.label, "value": p.shown_value, "note": p.note or p.source}
                 )
             )
     return Estimate(

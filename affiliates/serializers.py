@@ -1,5 +1,7 @@
 """API representations of the registry. Thin: data only, no rules."""
 
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import Affiliate, CorrectionRequest, FamilyMember, SalaryRecord, ServicePeriod
@@ -210,6 +212,7 @@ class CorrectionSerializer(serializers.ModelSerializer):
             "id",
             "affiliate",
             "field",
+            "record_id",
             "current_value",
             "proposed_value",
             "reason",
@@ -225,10 +228,34 @@ class CorrectionSerializer(serializers.ModelSerializer):
         ]
 
 
+@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "object", "additionalProperties": True}]})
+class ProposedValueField(serializers.Field):
+    """The proposed value: text for a field of the affiliate; for a service period or a salary record,
+    an object (or its JSON text)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            return data
+        if isinstance(data, (str, int, float)) and not isinstance(data, bool):
+            text = str(data)
+            if len(text) > 200:
+                raise serializers.ValidationError(_("At most %(n)d characters.") % {"n": 200})
+            return text
+        raise serializers.ValidationError(_("A text, or an object for a service period or a salary record."))
+
+    def to_representation(self, value):
+        return value
+
+
 class CorrectionCreateSerializer(serializers.Serializer):
     affiliate = serializers.IntegerField()
-    field = serializers.CharField(max_length=32)
-    proposed_value = serializers.CharField(max_length=200)
+    field = serializers.CharField(max_length=32, help_text=(
+        "A field of the affiliate (last_name_fr, birth_date, sex, ...), or service_period, or salary."))
+    record = serializers.IntegerField(required=False, allow_null=True, help_text=(
+        "For service_period or salary: the id of the record to correct; absent for a missing one."))
+    proposed_value = ProposedValueField(help_text=(
+        "The correct value (dates as YYYY-MM-DD, sex M or F); for service_period an object {start, end, kind},"
+        " for salary {start, monthly_salary, scale, step}."))
     reason = serializers.CharField(max_length=2000)
     document = serializers.FileField(required=False, help_text=(
         "The supporting PDF (required; 10 MB at most), signed electronically (PAdES) by an active officer "

@@ -579,7 +579,7 @@ def test_nothing_is_counted_after_the_age_limit():
     assert service.lines[0].stopped_at == date(2026, 6, 1)
     verdict = rules.early_retirement_eligibility(MALE, periods, on=date(2030, 1, 1), stop=stop)
     assert verdict.service.total == YMD(33) and verdict.eligible
-    assert any("2026-06-01" in line for line in verdict.reasoning)
+    assert any("1 juin 2026" in line for line in verdict.reasoning)
     est = rules.estimate_pension(periods, [Salary(date(1993, 1, 1), Decimal("9000"))],
                                  retirement_on=date(2030, 1, 1), until=stop.until)
     assert est.service_before_2017 + est.service_from_2017 == YMD(33)
@@ -600,7 +600,7 @@ def test_a_projection_never_goes_past_the_age_limit():
     assert rules.threshold_reached_on(periods, YMD(24)) == (date(2043, 12, 31), True)
     verdict = rules.early_retirement_eligibility(MALE, periods, on=TODAY, stop=stop)
     assert not verdict.eligible and verdict.reached_on is None and not verdict.reached_projected
-    assert "2038-01-01" in verdict.reasoning[-1]
+    assert "1 janvier 2038" in verdict.reasoning[-1]
     # A woman needs 18 years: reached at the end of 2037, before the limit, as a projection.
     verdict = rules.early_retirement_eligibility(FEMALE, periods, on=TODAY, stop=stop)
     assert verdict.reached_on == date(2037, 12, 31) and verdict.reached_projected
@@ -613,8 +613,8 @@ def test_nothing_is_counted_after_the_end_of_service():
     periods = career((date(2000, 1, 1), None, EFFECTIVE))  # the period was never closed
     verdict = rules.early_retirement_eligibility(FEMALE, periods, on=TODAY, stop=stop)
     assert verdict.service.total == YMD(15, 6) and not verdict.eligible and verdict.reached_on is None
-    assert any("2015-06-30" in line for line in verdict.reasoning)
-    assert "2015-06-30" in verdict.reasoning[-1]  # never reached before the end of service
+    assert any("30 juin 2015" in line for line in verdict.reasoning)
+    assert "30 juin 2015" in verdict.reasoning[-1]  # never reached before the end of service
     assert rules.refund_possible(FEMALE, periods, on=TODAY, stop=stop)
     assert not rules.refund_possible(FEMALE, periods, on=TODAY)  # 26 years without the stop
 

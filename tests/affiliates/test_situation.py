@@ -45,12 +45,12 @@ def test_the_situation_shows_identity_career_rights_and_an_estimate(client):
         "Tanger",
         "Administrateur de 2e grade",
         "Alaoui Salma",
-        "9000",
+        "9\xa0000,00",
     ):
         assert expected in body, expected
     # 19 years 5 months since 2000, minus the year of unpaid leave.
-    assert "18 ans 5 mois 0 jours" in body
-    assert "Non comptés : 1 ans 0 mois 0 jours" in body
+    assert "18 ans, 5 mois et 0 jour" in body
+    assert "Non comptés : 1 an, 0 mois et 0 jour" in body
     assert "Éligible" in body and "ne compte pas" in body  # the leave line says why
     s = response.context["s"]
     assert s.eligibility.reached_on == date(2018, 12, 31) and not s.eligibility.reached_projected
@@ -78,7 +78,7 @@ def test_nothing_is_counted_after_the_age_limit(client):
         assert s.service.total == YMD(33), on  # not 36 years 7 months in 2030
         assert s.stop.until == date(2026, 6, 1) and s.stop.cause == "age_limit"
     s = client.get(url(a, on="2030-01-01")).context["s"]
-    assert any("2026-06-01" in line for line in s.eligibility.reasoning)  # counted up to the age limit
+    assert any("1 juin 2026" in line for line in s.eligibility.reasoning)  # counted up to the age limit
     assert s.estimate_at_age_limit.service_before_2017 + s.estimate_at_age_limit.service_from_2017 == YMD(33)
     assert s.estimate_early is None  # past the age limit: no early retirement
 
@@ -90,7 +90,7 @@ def test_a_projection_stops_at_the_age_limit(client):
     response = client.get(url(a, on="2026-11-23"))
     s = response.context["s"]
     assert not s.eligibility.eligible and s.eligibility.reached_on is None
-    assert "2038-03-14" in s.eligibility.reasoning[-1]
+    assert "14 mars 2038" in s.eligibility.reasoning[-1]
     assert 'data-testid="threshold-date"' not in response.content.decode()
 
 
@@ -104,7 +104,7 @@ def test_nothing_is_counted_after_the_end_of_service(client):
     assert s.service.total == YMD(15, 6) and s.stop.until == date(2015, 7, 1)
     assert s.service.lines[0].counted_until == date(2015, 6, 30)
     body = response.content.decode()
-    assert "15 ans 6 mois 0 jours" in body
+    assert "15 ans, 6 mois et 0 jour" in body
     assert 'data-testid="service-ended-on">30 juin 2015<' in body
 
 
@@ -229,9 +229,13 @@ def test_the_correction_form_is_offered_to_officers_only(client):
 
 
 def test_navigation_shows_affiliates_and_corrections_by_role(client):
+    # A collectivity's officers follow their own correction requests from the navigation bar.
     client.force_login(ManagerFactory())
     body = client.get(reverse("affiliates:search")).content.decode()
-    assert reverse("affiliates:search") in body and reverse("affiliates:corrections") not in body
+    assert reverse("affiliates:search") in body and f'href="{reverse("affiliates:corrections")}"' in body
+    client.force_login(AgentFactory(can_consult_affiliates=False))
+    body = client.get(reverse("home")).content.decode()
+    assert f'href="{reverse("affiliates:corrections")}"' not in body
     client.force_login(CmrAgentFactory())
     body = client.get(reverse("affiliates:corrections")).content.decode()
     assert reverse("affiliates:corrections") in body
