@@ -13,6 +13,8 @@ from . import second_factor
 
 # Paths such a session may still reach.
 OPEN_PATHS = ("/security/second-factor/", "/logout/", "/i18n/", "/static/", "/favicon.ico")
+# Pages such a session may still read, exactly (the help page: the CMR's support line, for one stuck here).
+OPEN_PAGES = ("/help/",)
 
 
 class SecondFactorMiddleware:
@@ -23,7 +25,8 @@ class SecondFactorMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if (not request.path.startswith(OPEN_PATHS) and second_factor.pending(user)
+        if (not request.path.startswith(OPEN_PATHS) and request.path not in OPEN_PAGES
+                and second_factor.pending(user)
                 and not second_factor.pass_by_trusted_browser(request)):
             if request.path.startswith("/api/"):
                 return JsonResponse(refusal("second_factor_required", [
