@@ -1,8 +1,21 @@
 from django.contrib import admin
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_audit import AuditedAdmin
 
+from . import timeline
 from .models import ChecklistItem, Dossier, DossierKind, Event
+from .workflow import State
+
+
+def _state(code):
+    try:
+        return State(code).label if code else ""
+    except ValueError:
+        return code
 
 
 class ChecklistItemInline(admin.TabularInline):
@@ -13,16 +26,49 @@ class ChecklistItemInline(admin.TabularInline):
 
 @admin.register(DossierKind)
 class DossierKindAdmin(AuditedAdmin):
-    list_display = ("code", "label_fr", "label_ar", "order", "is_active")
+    list_display = ("code_shown", "label_fr", "label_ar", "order", "is_active")
     inlines = [ChecklistItemInline]
+
+    @admin.display(description=_("code"), ordering="code")
+    def code_shown(self, kind):  # an identifier, kept apart from the page's language
+        return format_html('<code dir="ltr" translate="no">{}</code>', kind.code)
 
 
 class EventInline(admin.TabularInline):
     model = Event
     extra = 0
     can_delete = False
-    fields = ("at", "actor_repr", "action", "from_state", "to_state", "text", "on_behalf_of")
+    # Labels in the reader's language, never the stored codes (``dossiers.timeline``, the states' labels).
+    fields = ("when", "who", "what", "from_shown", "to_shown", "said", "on_behalf_of_shown")
     readonly_fields = fields
+
+    @admin.display(description=_("at"))
+    def when(self, event):
+        return date_format(timezone.localtime(event.at), "SHORT_DATETIME_FORMAT")
+
+    @admin.display(description=_("text"))
+    def said(self, event):
+        return event.text
+
+    @admin.display(description=_("by"))
+    def who(self, event):
+        return timeline.event_actor(event)
+
+    @admin.display(description=_("event"))
+    def what(self, event):
+        return timeline.event_label(event)
+
+    @admin.display(description=_("from the state"))
+    def from_shown(self, event):
+        return _state(event.from_state)
+
+    @admin.display(description=_("to the state"))
+    def to_shown(self, event):
+        return _state(event.to_state)
+
+    @admin.display(description=_("on behalf of"))
+    def on_behalf_of_shown(self, event):
+        return event.on_behalf_of.name if event.on_behalf_of_id else ""
 
     def has_add_permission(self, request, obj=None):
         return False

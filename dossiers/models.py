@@ -115,8 +115,8 @@ class Dossier(models.Model):
             ),
         ]
 
-    def __str__(self):
-        return f"{self.kind.code} {self.affiliate_id} ({self.get_state_display()})"
+    def __str__(self):  # an identifier, the same in every language (audit trail, admin headings)
+        return self.short_reference
 
     @property
     def short_reference(self):

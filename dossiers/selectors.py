@@ -15,6 +15,7 @@ from affiliates.selectors import approaching_age_limit, counting_stop
 from signatures.services import VerificationReport
 
 from . import rules
+from .checklists import line_words
 from .models import ChecklistItem, Document, Dossier, DossierKind, Event
 from .workflow import CLOSED, CMR_STAGES, STAGE_TRANSITION, State
 
@@ -96,6 +97,11 @@ class ChecklistLine:
     def key(self):
         return f"{self.item.code}:{self.member.pk}" if self.member else self.item.code
 
+    @property
+    def words(self) -> frozenset[str]:
+        """What names the line's item, to sort an uploaded file to it (``checklists.sort_file``)."""
+        return line_words(self.item.code, self.item.label_fr, self.item.label_ar)
+
 
 def _age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
@@ -131,6 +137,11 @@ def checklist(dossier: Dossier, *, on: date | None = None) -> list[ChecklistLine
             lines.append(ChecklistLine(item, item.required and applies or item.pk in asked, None, docs,
                                        item.pk in asked, dossier.round))
     return lines
+
+
+def received_digests(dossier: Dossier) -> list[str]:
+    """The SHA-256 of every file this dossier already holds, of every sending (one is never sent twice)."""
+    return list(dossier.documents.order_by("pk").values_list("sha256", flat=True))
 
 
 def latest_delivery(dossier: Dossier):

@@ -29,6 +29,7 @@ from accounts.services import record_audit
 from affiliates.selectors import affiliates_for
 from cmr.outbox import delivery_record, enqueue_command, enqueue_transmission
 from eretraite.files import delete_on_commit, written, written_at_commit
+from signatures.metadata import pdf_title
 from signatures.services import (
     SigningError,
     check_officer_signature,
@@ -38,6 +39,7 @@ from signatures.services import (
 )
 
 from . import selectors, timeline
+from .checklists import sort_file
 from .errors import DossierError, officer_text
 from .models import (
     Certification,
@@ -68,7 +70,8 @@ from .workflow import EDITABLE, STAGE_TRANSITION, TRANSITIONS, State
 
 __all__ = [
     "DossierError", "add_document", "add_observation", "apply_cmr_stage", "apply_transition",
-    "apply_transition_many", "assign_to_me", "certify", "certify_signed", "command_stage", "completeness_problems",
+    "apply_transition_many", "assign_to_me", "certify", "certify_signed", "check_action", "check_removal",
+    "command_stage", "completeness_problems",
     "delegate", "may_act", "name_second_certifier", "open_dossier", "pending_certification", "pending_command",
     "return_delegation", "opening_problems", "record_list", "record_view", "remove_document", "request_documents",
     "slip_to_sign", "submit", "take_action", "transmittal_slip",
@@ -165,6 +168,10 @@ def add_document(user, dossier_id, *, item_code, data: bytes, filename: str, mem
         raise DossierError(_("Documents can be added only to a draft, or when the CMR asks for them."),
                            code="not_editable")
     _unlocked(user, dossier)
+    digest = hashlib.sha256(data).hexdigest()
+    _not_received(dossier, digest)  # before the verifier's work: a file already in is never checked again
+    if not item_code:  # sent without its line (several files at once, no script): sorted here
+        item_code, member_id = _sorted_line(dossier, filename, data)
     item = ChecklistItem.objects.filter(kind_id=dossier.kind_id, code=item_code, is_active=True).first()
     if item is None:
         raise DossierError(_("This document is not on the dossier's checklist."), code="unknown_item")
@@ -176,7 +183,6 @@ def add_document(user, dossier_id, *, item_code, data: bytes, filename: str, mem
     report = check_officer_signature(data, signing_officers(dossier.collectivity, uploader=user))
     if not report.accepted:
         return None, report
-    digest = hashlib.sha256(data).hexdigest()
     signature = report.signatures[report.signer_index]
     signed_for = dossier.collectivity if report.signer.get("on_behalf_of_id") else None
     with transaction.atomic():
@@ -185,8 +191,7 @@ def add_document(user, dossier_id, *, item_code, data: bytes, filename: str, mem
             raise DossierError(_("Documents can be added only to a draft, or when the CMR asks for them."),
                                code="not_editable")
         _unlocked(user, dossier)
-        if dossier.documents.filter(sha256=digest).exists():
-            raise DossierError(_("This very file is already in the dossier."), code="duplicate")
+        _not_received(dossier, digest)  # again under the lock: two sendings of one file at once
         # Replacing: in a draft, a new file for an item takes the place of the earlier one.
         replaced = list(dossier.documents.filter(item=item, member=member, round=dossier.round))
         for old in replaced:
@@ -205,10 +210,43 @@ def add_document(user, dossier_id, *, item_code, data: bytes, filename: str, mem
                    on_behalf_of=on_behalf_of,
                    data={"item": item.code, "label_fr": item.label_fr, "label_ar": item.label_ar, "sha256": digest,
                          "file": document.original_name, "signer": document.signer,
+                         **({"member": member.pk} if member else {}),
                          **({"signed_on_behalf_of": signed_for.pk} if signed_for else {})})
             record_audit("dossier.document_added", actor=user, target=dossier, collectivity=dossier.collectivity,
                          on_behalf_of=on_behalf_of, data={"item": item.code, "sha256": digest})
     return document, report
+
+
+def _not_received(dossier, digest):
+    """Refuse a file this dossier already has (the same SHA-256, in any sending), naming where it is."""
+    earlier = dossier.documents.filter(sha256=digest).select_related("item").first()
+    if earlier is not None:
+        raise DossierError(_("This very file was already received for this dossier (“%(name)s”, %(item)s): "
+                             "it is not added twice.") % {"name": earlier.original_name, "item": earlier.item.label},
+                           code="duplicate")
+
+
+def _sorted_line(dossier, filename, data) -> tuple[str, int | None]:
+    """The checklist line (item code, family member) of a file sent without one, from its PDF title or its
+    file name (``checklists.sort_file``); refused when neither tells it."""
+    lines = selectors.checklist(dossier)
+    key = sort_file([pdf_title(data), filename], [(line.key, line.words) for line in lines])
+    line = next((line for line in lines if line.key == key), None)
+    if line is None:
+        raise DossierError(_("Neither its title nor its file name tells which checklist item this file is: "
+                             "choose its item, then send it again."), code="unsorted")
+    return line.item.code, line.member.pk if line.member else None
+
+
+def check_removal(user, document):
+    """Refuse (raise) unless ``user`` may remove ``document`` now; nothing is written (asked before the
+    confirmation page too)."""
+    _require(user, "prepare_dossiers")
+    dossier = document.dossier
+    if dossier.state not in EDITABLE or document.round != dossier.round:
+        raise DossierError(_("This document was already certified; it can no longer be removed."),
+                           code="not_editable")
+    _unlocked(user, dossier)
 
 
 def remove_document(user, document_id, *, on_behalf_of=None):
@@ -218,15 +256,13 @@ def remove_document(user, document_id, *, on_behalf_of=None):
             dossier__collectivity__in=visible_collectivities(user)), pk=document_id)
         dossier = document.dossier
         on_behalf_of = on_behalf(user, dossier.collectivity)
-        if dossier.state not in EDITABLE or document.round != dossier.round:
-            raise DossierError(_("This document was already certified; it can no longer be removed."),
-                               code="not_editable")
-        _unlocked(user, dossier)
+        check_removal(user, document)
         delete_on_commit(document.file)  # kept if this transaction rolls back
         document.delete()
         timeline.write_event(dossier, "document_removed", by=user, on_behalf_of=on_behalf_of,
                data={"item": document.item.code, "label_fr": document.item.label_fr,
-                     "label_ar": document.item.label_ar, "sha256": document.sha256})
+                     "label_ar": document.item.label_ar, "sha256": document.sha256,
+                     "file": document.original_name, **({"member": document.member_id} if document.member_id else {})})
         record_audit("dossier.document_removed", actor=user, target=dossier, collectivity=dossier.collectivity,
                      on_behalf_of=on_behalf_of, data={"sha256": document.sha256})
 
@@ -268,12 +304,7 @@ def command_stage(user, dossier_id, name, *, reason="", item_codes=(), pension=N
         if dossier is None:
             raise Dossier.DoesNotExist(dossier_id)
         check(dossier, transition, user, text or (State.DOCUMENTS_REQUESTED.value if item_codes else ""))
-        if not dossier.cmr_reference:
-            raise DossierError(_("The CMR has not acknowledged this dossier yet: it has no CMR reference."),
-                               code="not_received")
-        if pending_command(dossier) is not None:
-            raise DossierError(_("A stage sent to the CMR is awaiting its confirmation: wait for it before "
-                                 "the next one."), code="command_pending")
+        _commandable(dossier)
         items = []
         if name == "request_documents":
             known = {i.code: i for i in ChecklistItem.objects.filter(kind_id=dossier.kind_id, code__in=item_codes)}
@@ -291,6 +322,39 @@ def command_stage(user, dossier_id, name, *, reason="", item_codes=(), pension=N
     return dossier
 
 
+def _commandable(dossier):
+    """Refuse a stage command the back office could not take now: the dossier not acknowledged by it yet, or
+    another command of it awaiting its confirmation."""
+    if not dossier.cmr_reference:
+        raise DossierError(_("The CMR has not acknowledged this dossier yet: it has no CMR reference."),
+                           code="not_received")
+    if pending_command(dossier) is not None:
+        raise DossierError(_("A stage sent to the CMR is awaiting its confirmation: wait for it before "
+                             "the next one."), code="command_pending")
+
+
+def check_action(user, dossier_id, name, *, reason="", pension=None, signed_slip=False):
+    """Refuse (raise) as ``take_action`` would (``certify_signed`` with ``signed_slip``), writing nothing: asked
+    before a confirmation page, so that what is missing is said at once rather than after confirming. The
+    signatures are trusted as recorded at upload (the act verifies them again). Returns a liquidation's
+    figures as they will be sent (None for another act)."""
+    transition = TRANSITIONS.get(name)
+    if transition is None:
+        raise DossierError(_("Unknown action."), code="unknown_transition")
+    dossier = _scoped(user, dossier_id)
+    if signed_slip:
+        _token_mode()
+        _slip_of(user, dossier)
+    elif name == "certify" and settings.CERTIFICATION_SIGNED_BY_TOKEN:
+        raise _signature_required()
+    check(dossier, transition, user, officer_text(reason), thorough=False)
+    if transition.commanded:
+        _commandable(dossier)
+        if name == "liquidate":
+            return _pension(pension or {})
+    return None
+
+
 def submit(user, dossier_id, **kw):
     dossier = _scoped(user, dossier_id)
     name = "submit_supplement" if dossier.state == State.DOCUMENTS_REQUESTED else "submit"
@@ -303,10 +367,13 @@ def certify(user, dossier_id, *, on_behalf_of=None) -> Dossier:
     his token (``slip_to_sign``, then ``certify_signed``)."""
     if settings.CERTIFICATION_SIGNED_BY_TOKEN:
         _scoped(user, dossier_id)
-        raise DossierError(_("Certifying needs your signature: download the transmittal slip, sign it with "
-                             "your certificate (your token) and upload the signed slip."),
-                           code="signature_required")
+        raise _signature_required()
     return _certify(user, dossier_id, on_behalf_of=on_behalf_of)
+
+
+def _signature_required():
+    return DossierError(_("Certifying needs your signature: download the transmittal slip, sign it with your "
+                          "certificate (your token) and upload the signed slip."), code="signature_required")
 
 
 def _round_documents(dossier):
@@ -410,14 +477,8 @@ def slip_to_sign(user, dossier_id, *, on_behalf_of=None) -> PendingCertification
     return pending
 
 
-def certify_signed(user, dossier_id, data: bytes, *, on_behalf_of=None):
-    """Step two: ``data`` is the slip issued by ``slip_to_sign`` signed by ``user`` with his own
-    certificate. Certified only if the signature verifies, is his (his CIN and name), and signs that
-    very slip unchanged (``signatures.services.check_signed_issue``); the platform then adds its seal
-    over his signature, and that slip is the certification's. Returns ``(dossier or None, report)``: a
-    refusal changes nothing and the report says why (a ``DossierError`` for what is not the signature)."""
-    _token_mode()
-    dossier = _scoped(user, dossier_id)
+def _slip_of(user, dossier) -> PendingCertification:
+    """The round's slip to sign that ``user`` asked for; refused if none was issued, or issued to another."""
     pending = pending_certification(dossier)
     if pending is None:
         raise DossierError(_("No transmittal slip was issued to be signed for this sending: ask for the slip "
@@ -426,6 +487,18 @@ def certify_signed(user, dossier_id, data: bytes, *, on_behalf_of=None):
         raise DossierError(_("This slip was issued to %(name)s and names him as the certifier: issue your own "
                              "slip to sign it.") % {"name": pending.requested_by.get_full_name()
                                                     if pending.requested_by else "—"}, code="slip_not_yours")
+    return pending
+
+
+def certify_signed(user, dossier_id, data: bytes, *, on_behalf_of=None):
+    """Step two: ``data`` is the slip issued by ``slip_to_sign`` signed by ``user`` with his own
+    certificate. Certified only if the signature verifies, is his (his CIN and name), and signs that
+    very slip unchanged (``signatures.services.check_signed_issue``); the platform then adds its seal
+    over his signature, and that slip is the certification's. Returns ``(dossier or None, report)``: a
+    refusal changes nothing and the report says why (a ``DossierError`` for what is not the signature)."""
+    _token_mode()
+    dossier = _scoped(user, dossier_id)
+    pending = _slip_of(user, dossier)
     with pending.slip.open("rb") as handle:
         issued = handle.read()
     officer = {"cin": user.cin or "", "full_name": user.get_full_name() or "", "account_id": user.pk,

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import get_text_list
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AuditEvent
@@ -36,7 +37,7 @@ from .errors import DossierError, officer_text
 from .models import Document, Dossier, Event
 from .tasks import notify_stage_changes
 from .timeline import new_event
-from .workflow import BEFORE_CERTIFICATION, TRANSITIONS, Actor, Transition, transitions_from
+from .workflow import BEFORE_CERTIFICATION, TRANSITIONS, Actor, State, Transition, transitions_from
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,8 @@ class Guard:
 
 
 def _has_documents(facts, by) -> list:
-    return [] if facts.documents else [_("Add the dossier's documents before submitting it.")]
+    return [] if facts.documents else [_("The dossier has no document yet: an officer who may prepare dossiers adds "
+                                         "its signed documents on the checklist before submitting it.")]
 
 
 def _requested_documents_present(facts, by) -> list:
@@ -129,7 +131,8 @@ def _requested_documents_present(facts, by) -> list:
         return []
     present = {d.item_id for d in facts.sending}
     if not present:
-        return [_("Add the requested documents before submitting the supplement.")]
+        return [_("None of the documents the CMR asked for is added yet: an officer who may prepare dossiers adds "
+                  "them on the checklist (marked “asked again by the CMR”) before submitting the supplement.")]
     return [_("Missing document: %(item)s.") % {"item": item.label} for item in request.items.all()
             if item.pk not in present]
 
@@ -192,7 +195,7 @@ def _office_certifies_when_named(facts, by) -> list:
     returns it to its preparer, only as the second certifier the commune named for it."""
     if by is not None and can(by, Capability.ACT_FOR_COMMUNE) and facts.dossier.second_certifier_id != by.pk:
         return [_("A provincial office certifies a commune's dossier only when the commune has named it the "
-                  "dossier's second certifier.")]
+                  "dossier's second certifier: the commune's officers name it on the dossier's page.")]
     return []
 
 
@@ -460,8 +463,7 @@ def apply_transition(dossier_id, name, *, by, reason="", data=None, on_behalf_of
         dossier = Dossier.objects.select_for_update(of=("self",)).select_related(  # not the kind, not the
             "kind", "collectivity", "affiliate").get(pk=dossier_id)  # collectivity: others lock them too
         if dossier.state not in transition.sources:
-            raise DossierError(_("This action is not possible: the dossier is %(state)s.")
-                               % {"state": dossier.get_state_display()}, code="wrong_state")
+            raise _wrong_state(dossier, transition)
         _check(dossier, transition, by, reason)
         if by is not None:
             on_behalf_of = on_behalf(by, dossier.collectivity)
@@ -504,27 +506,38 @@ def _transition(name):
     return transition
 
 
-def check(dossier, transition, by, reason=""):
+def check(dossier, transition, by, reason="", *, thorough=True):
     """Refuse (raise ``DossierError`` or ``PermissionDenied``) unless ``by`` may take ``transition`` on
-    ``dossier`` now; nothing is written (a CMR agent's command is checked so before it is sent)."""
+    ``dossier`` now; nothing is written (a CMR agent's command is checked so before it is sent, a
+    confirmation page before it is shown). ``thorough``: the files re-read and their signatures verified
+    again (``Facts``); a confirmation page trusts the verdicts of the upload, the act itself does not."""
     if dossier.state not in transition.sources:
-        raise DossierError(_("This action is not possible: the dossier is %(state)s.")
-                           % {"state": dossier.get_state_display()}, code="wrong_state")
-    _check(dossier, transition, by, reason)
+        raise _wrong_state(dossier, transition)
+    _check(dossier, transition, by, reason, thorough=thorough)
 
 
-def _check(dossier, transition, by, reason):
+def _wrong_state(dossier, transition) -> DossierError:
+    """The refusal of a step the dossier's state does not allow: which state it is in, in which the step is
+    taken."""
+    return DossierError(_("“%(action)s” is not possible now: the dossier is “%(state)s”, and this step is taken "
+                          "only from: %(sources)s.") % {
+        "action": transition.label, "state": dossier.get_state_display(),
+        "sources": get_text_list([str(s.label) for s in State if s in transition.sources])},
+        code="wrong_state")
+
+
+def _check(dossier, transition, by, reason, *, thorough=True):
     """Refuse (raise) unless ``by`` may take this transition on this dossier now: the dossier's guards
     first, then those about who acts, every reason at once."""
     if not may_act(by, dossier, transition):
-        raise PermissionDenied(_("Your account may not take this action on this dossier."))
+        raise PermissionDenied(_account_refusal(transition))
     if transition.needs_reason and not (reason or "").strip():
         raise DossierError(_("Give the reason."), code="reason_required")
     if by is not None:
         officer_text(reason)
     if not transition.guards:
         return
-    facts = Facts(dossier, thorough=True)
+    facts = Facts(dossier, thorough=thorough)
     refusals = _refusals(facts, transition, None, personal=False) + _refusals(facts, transition, by, personal=True)
     if refusals:
         raise DossierError(*_reasons(refusals), code=refusals[0][0].code)

@@ -7,18 +7,21 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import Capability, can, requires
 from accounts.selectors import on_behalf_of
 from affiliates.selectors import get_affiliate_light
+from eretraite import confirm
 from eretraite.files import download
 from eretraite.redirects import back_to
 from eretraite.uploads import refused_uploads
 from signatures.services import MESSAGES, Code
 
-from . import selectors, services, transitions
+from . import checklists, selectors, services, timeline, transitions
 from .errors import DossierError
 from .forms import FilterForm, ObservationForm, QueueForm, ReasonForm
 from .models import Certification, ChecklistItem, Document, DossierKind
@@ -85,6 +88,9 @@ def queue(request):
         "places": places, "view": view, "state": filters.get("state", ""),
         "views": [(name, label, found.views[name]) for name, label in form.fields["view"].choices],
         "stages": [(s.value, s.label, found.counts.get(s.value, 0)) for s in selectors.REACHED_CMR],
+        # what an empty page says: nothing at the CMR at all, nothing under these filters, or an empty tab
+        "total": sum(found.counts.values()),
+        "narrowed": any(key in filters for key in ("kind", "region", "province", "collectivity", "min_days")),
     })
 
 
@@ -113,16 +119,21 @@ def detail(request, pk):
     actions = [t for t in next_step.actions if not (pending and t.commanded)]
     requests = list(dossier.document_requests.prefetch_related("items"))
     may_name = not transitions.naming_problems(user, dossier)  # the second certifier (four eyes)
+    editable = (dossier.state in EDITABLE and can(user, Capability.PREPARE_DOSSIERS)
+                and transitions.delegation_lock(user, dossier) is None)
     return render(request, "dossiers/detail.html", {
         "dossier": dossier,
         "lines": lines,
-        "events": list(dossier.events.all()),
+        "timeline": timeline.entries(dossier.events.all()),  # newest first, each thing once
         "next_step": next_step,
         "actions": actions,
         "pending_command": pending,
         "delivery": selectors.latest_delivery(dossier),
-        "editable": dossier.state in EDITABLE and can(user, Capability.PREPARE_DOSSIERS)
-        and transitions.delegation_lock(user, dossier) is None,
+        "editable": editable,
+        # what the page's script needs to sort several files and to send none twice
+        "received": selectors.received_digests(dossier) if editable else [],
+        "sorting_words": " ".join(sorted(checklists.vocabulary())) if editable else "",
+        "stopwords": " ".join(sorted(checklists.STOPWORDS)),
         "may_name": may_name,
         "candidates": selectors.second_certifier_candidates(dossier) if may_name else [],
         "may_delegate": not transitions.delegation_problems(user, dossier),
@@ -131,6 +142,7 @@ def detail(request, pk):
         "signed_by_token": settings.CERTIFICATION_SIGNED_BY_TOKEN,
         "pending_certification": services.own_pending_certification(user, dossier)
         if settings.CERTIFICATION_SIGNED_BY_TOKEN and any(t.name == "certify" for t in actions) else None,
+        "certify_consequence": confirm.ACTS["dossier.certify"].consequence,
         "requests": requests,
         "can_request_documents": is_cmr and not pending and can_reach(dossier.state, "request_documents"),
         "items": ChecklistItem.objects.filter(kind_id=dossier.kind_id, is_active=True),
@@ -154,7 +166,8 @@ def _wants_json(request):
 @login_required
 @require_POST
 def upload(request, pk):
-    """One or many signed PDFs against one checklist line; each passes the verifier or is not kept."""
+    """One or many signed PDFs against one checklist line, or each sorted to its line by its title or file
+    name when no line is given (``item`` empty); each passes the verifier or is not kept."""
     files = request.FILES.getlist("files")
     item = request.POST.get("item", "")
     member = request.POST.get("member") or None
@@ -173,7 +186,9 @@ def upload(request, pk):
             results.append({"file": f.name, "accepted": False, "code": str(report.code),
                             "message": str(report.message)})
         else:
-            results.append({"file": f.name, "accepted": True, "code": "OK", "signer": document.signer})
+            results.append({"file": f.name, "accepted": True, "code": "OK", "signer": document.signer,
+                            "line": f"{document.item.code}:{document.member_id}" if document.member_id
+                            else document.item.code})
     if not files and not results:
         results.append({"file": "", "accepted": False, "code": "no_file", "message": _("Choose a PDF file.")})
     if _wants_json(request):
@@ -236,6 +251,9 @@ def certify_signed(request, pk):
     """Token-signed certification, step two: the signed slip uploaded; certified only if it is his signature
     on that very slip."""
     dossier = selectors.get_dossier(request.user, pk)
+    if confirm.pending(request, "dossier.certify"):  # the form's own box not ticked: the page asks, and
+        return _ask(request, dossier, "certify", file_field=(  # the slip is chosen again (a file is not re-sent)
+            "file", _("The signed slip (PDF)")))
     upload = request.FILES.get("file")
     if upload is None or refused_uploads(request):
         messages.error(request, _("Choose the signed slip (a PDF file)."))
@@ -251,7 +269,7 @@ def certify_signed(request, pk):
         if certified is None:
             messages.error(request, _("The signed slip is refused: %(why)s") % {"why": report.message})
         else:
-            messages.success(request, _("Done: %(action)s.") % {"action": TRANSITIONS["certify"].label})
+            messages.success(request, TRANSITIONS["certify"].done)
     return redirect("dossiers:detail", pk)
 
 
@@ -273,9 +291,19 @@ def _attempt(request, pk, do, success=None):
 @require_POST
 def document_remove(request, pk, doc_pk):
     dossier = selectors.get_dossier(request.user, pk)
-    get_object_or_404(Document, pk=doc_pk, dossier=dossier)
+    document = get_object_or_404(Document.objects.select_related("item", "member", "dossier"), pk=doc_pk,
+                                 dossier=dossier)
+    if confirm.pending(request, "dossier.remove_document"):
+        try:
+            services.check_removal(request.user, document)
+        except (DossierError, PermissionDenied) as exc:
+            return _refusal(request, pk, exc)
+        item = f"{document.item.label} — {document.member.full_name}" if document.member else document.item.label
+        return _confirmation(request, dossier, "dossier.remove_document", {"document": document.original_name}, [
+            (_("Checklist item"), item), (_("File"), document.original_name),
+            (_("Signed by"), document.signer or "—")])
     return _attempt(request, pk, lambda: services.remove_document(request.user, doc_pk, on_behalf_of=_behalf(request)),
-                    _("The document is removed."))
+                    _("“%(name)s” was removed from the dossier.") % {"name": document.original_name})
 
 
 @login_required
@@ -286,11 +314,63 @@ def act(request, pk, name):
         raise Http404
     transition = TRANSITIONS[name]
     pension = {key: request.POST.get(f"pension_{key}", "") for key in ("number", "monthly", "effective")}
+    if confirm.pending(request, f"dossier.{name}"):
+        return _ask(request, dossier, name)
     return _attempt(request, pk, lambda: services.take_action(
         request.user, dossier.pk, name, reason=request.POST.get("reason", ""), on_behalf_of=_behalf(request),
-        pension=pension if name == "liquidate" else None),
-        _("Sent to the CMR: %(action)s. The dossier moves when the CMR confirms.") % {"action": transition.label}
-        if transition.commanded else _("Done: %(action)s.") % {"action": transition.label})
+        pension=pension if name == "liquidate" else None), transition.done or None)
+
+
+def _refusal(request, pk, exc):
+    """Back to the dossier's page with what refuses the act (before any confirmation is asked)."""
+    if isinstance(exc, DossierError):
+        _refused(request, exc)
+    else:
+        messages.error(request, str(exc) or _("Your account may not take this action on this dossier."))
+    return redirect("dossiers:detail", pk)
+
+
+def _confirmation(request, dossier, act, params, facts, *, lines=(), lines_title="", file_field=None):
+    """The confirmation page of an act on ``dossier``: which dossier, whose, then ``facts``; recorded as a
+    read of the affiliate's data, as the dossier's page is (law 09-08)."""
+    services.record_view(request, dossier, data={"confirmation": act})
+    affiliate = dossier.affiliate
+    return confirm.ask(request, act, cancel_url=reverse("dossiers:detail", args=[dossier.pk]), params={
+        "affiliate": affiliate.full_name, **params}, facts=[
+        (_("Dossier"), f"{dossier.kind.label} {dossier.short_reference}"),
+        (_("Affiliate"), f"{affiliate.full_name} — {_('affiliation number')} {affiliate.affiliation_number}"),
+        (_("Collectivity"), dossier.collectivity.council_label), *facts],
+        lines=lines, lines_title=lines_title, file_field=file_field)
+
+
+def _ask(request, dossier, name, *, file_field=None):
+    """The confirmation page of workflow act ``name``, once the act's own checks pass (what refuses it is said
+    at once, not after confirming): the state it leaves and the one it reaches or asks the CMR for, what the
+    officer typed, and for a certification the documents it sends."""
+    transition = TRANSITIONS[name]
+    reason = request.POST.get("reason", "")
+    try:
+        pension = services.check_action(request.user, dossier.pk, name, reason=reason, pension={
+            key: request.POST.get(f"pension_{key}", "") for key in ("number", "monthly", "effective")},
+            signed_slip=file_field is not None)
+    except (DossierError, PermissionDenied) as exc:
+        return _refusal(request, dossier.pk, exc)
+    after = _("Asked of the CMR") if transition.commanded else _("State after confirmation")
+    facts = [(_("State now"), dossier.get_state_display()), (after, transition.target.label)]
+    if reason.strip():
+        facts.append((_("Reason"), reason.strip()))
+    if pension:
+        facts += [(_("Pension number"), pension["number"]),
+                  (_("Monthly amount"), f"{number_format(pension['monthly'], 2)} {_('DH')}"),
+                  (_("Effective from"), date_format(pension["effective"], "SHORT_DATE_FORMAT"))]
+    lines = []
+    if name == "certify":
+        lines = [_("%(item)s: “%(file)s”, signed by %(signer)s") % {
+            "item": f"{d.item.label} — {d.member.full_name}" if d.member else d.item.label,
+            "file": d.original_name, "signer": d.signer or "—"}
+            for d in dossier.documents.all() if d.round == dossier.round]
+    return _confirmation(request, dossier, f"dossier.{name}", {}, facts, lines=lines,
+                         lines_title=_("Documents it sends"), file_field=file_field)
 
 
 @login_required
@@ -299,7 +379,7 @@ def request_documents_view(request, pk):
     dossier = selectors.get_dossier(request.user, pk)
     return _attempt(request, pk, lambda: services.request_documents(
         request.user, dossier.pk, item_codes=request.POST.getlist("items"), text=request.POST.get("text", "")),
-        _("The request is sent to the CMR; the dossier moves when the CMR confirms."))
+        TRANSITIONS["request_documents"].done)
 
 
 @login_required

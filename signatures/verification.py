@@ -55,6 +55,7 @@ from pyhanko.sign.validation import (
 from pyhanko.sign.validation.errors import NoDSSFoundError
 
 from eretraite import antivirus
+from eretraite.formatting import listing
 
 from . import changes as diff
 from . import overlay
@@ -346,7 +347,7 @@ class VerificationReport:
 
 
 def _join(labels) -> str:
-    return ", ".join(str(label) for label in labels)
+    return listing(labels)
 
 
 def verify_pdf(data, *, signer_must_be=None, signers: Iterable[Signer] | None = None,
@@ -456,12 +457,19 @@ def _refusal(code, reports, details) -> VerificationReport:
     return report
 
 
+def _named(name, cin) -> str:
+    """Who signed or may sign, as the refusal names him: "Amina El Idrissi (AB123456)", the name and the CIN
+    as the certificate bears them (or the account, for those expected), either alone when the other is missing."""
+    name, cin = (name or "").strip(), (cin or "").strip()
+    return f"{name} ({cin})" if name and cin else name or cin
+
+
 def _check_expected(context, regular, reports, expected) -> VerificationReport:
     """One signature must be an expected signer's, and nothing after it may cover what he saw."""
     by_cin = [(i, s) for i, r in enumerate(reports) for s in expected
               if r.signer_cin and _normalise_cin(s.cin) == r.signer_cin]
     names = [(i, s) for i, s in by_cin if s.full_name is None or names_match(reports[i].signer, s.full_name)]
-    signer_names = _join(dict.fromkeys(r.signer for r in reports if r.signer))
+    signer_names = _join(dict.fromkeys(_named(r.signer, r.signer_cin) for r in reports if r.signer or r.signer_cin))
     if not names:
         report = VerificationReport(Code.SIGNER_NOT_AUTHORISED, reports)
         if by_cin:
@@ -475,7 +483,7 @@ def _check_expected(context, regular, reports, expected) -> VerificationReport:
         else:
             report.reason, report.params = "not_expected", {
                 "signer": signer_names,
-                "expected": _join(dict.fromkeys(s.full_name or s.cin for s in expected))}
+                "expected": _join(dict.fromkeys(_named(s.full_name, s.cin) for s in expected))}
             report.detail = f"no signature by {', '.join(sorted({s.cin for s in expected}))}"
         return report
     index, signer = names[-1]

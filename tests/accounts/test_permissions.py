@@ -121,6 +121,7 @@ def test_navigation_shows_what_the_account_may_use(who):
     assert ("list" in keys) == (can(account, C.SEE_DOSSIERS) and not can(account, C.ACT_ON_STAGES))
     assert ("transmissions" in keys) == can(account, C.FOLLOW_TRANSMISSIONS)
     assert ("act_for" in keys) == can(account, C.ACT_FOR_COMMUNE)
+    assert ("requests" in keys) == can(account, C.ANSWER_SUPPORT) and "help" in keys
 
 
 def test_a_sub_account_with_every_right_off_reads_no_dossier(dossier, client):

@@ -218,7 +218,8 @@ def test_a_manager_resets_a_sub_accounts_password_and_second_factor(client, djan
     agent_session.force_login(agent)
     client.force_login(manager)
     with django_capture_on_commit_callbacks(execute=True):
-        answer = client.post(reverse("subaccount_reset", args=[agent.pk]), follow=True, HTTP_ACCEPT_LANGUAGE="fr")
+        answer = client.post(reverse("subaccount_reset", args=[agent.pk]), {"confirmed": "1"}, follow=True,
+                             HTTP_ACCEPT_LANGUAGE="fr")
     assert agent.email in answer.content.decode()
     agent.refresh_from_db()
     assert not agent.has_usable_password() and not TOTPDevice.objects.filter(user=agent).exists()
@@ -245,7 +246,8 @@ def test_reset_by_the_dgct_from_the_admin(client, django_capture_on_commit_callb
     enrolled(manager)
     client.force_login(admin)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post("/admin/accounts/user/", {"action": "reset_accounts", "_selected_action": [manager.pk]})
+        client.post("/admin/accounts/user/", {"action": "reset_accounts", "_selected_action": [manager.pk],
+                                              "confirmed": "1"})
     manager.refresh_from_db()
     assert not manager.has_usable_password() and not TOTPDevice.objects.filter(user=manager).exists()
     assert len(mail.outbox) == 1

@@ -66,7 +66,7 @@ def test_manager_limits_then_disables_and_enables(client, manager):
     agent.refresh_from_db()
     assert (agent.can_prepare_dossiers, agent.can_certify_dossiers) == (False, False)
 
-    client.post(reverse("subaccount_toggle", args=[agent.pk]), {"active": "0"})
+    client.post(reverse("subaccount_toggle", args=[agent.pk]), {"active": "0", "confirmed": "1"})
     agent.refresh_from_db()
     assert not agent.is_active
     assert not log_in(None, agent.username)
@@ -83,6 +83,7 @@ def test_another_collectivitys_sub_account_is_404_and_untouched(client, manager)
     for url, data in [
         (reverse("subaccount_edit", args=[foreign.pk]), {"can_consult_affiliates": "on"}),
         (reverse("subaccount_toggle", args=[foreign.pk]), {"active": "0"}),
+        (reverse("subaccount_toggle", args=[foreign.pk]), {"active": "0", "confirmed": "1"}),
         (reverse("subaccount_resend", args=[foreign.pk]), {}),
     ]:
         assert client.get(url).status_code in (404, 405)

@@ -116,7 +116,7 @@ def test_a_liquidation_carries_its_figures_to_the_collectivity(
         "P000123456", Decimal("4512.30"), effective)
     client.force_login(officers[0])
     page = client.get(f"/dossiers/{dossier.pk}/", HTTP_ACCEPT_LANGUAGE="ar").content.decode()
-    assert 'data-testid="liquidation"' in page and "4512" in page
+    assert 'data-testid="liquidation"' in page and "4.512,30" in page  # grouped as Arabic writes it
 
 
 def test_a_rejection_s_reason_is_shown_at_the_top(delivered, cmr_mock, django_capture_on_commit_callbacks, client,

@@ -55,7 +55,7 @@ def test_the_submitter_sees_no_certify_button_and_who_may_certify(client, office
     client.force_login(manager)
     page = client.get(reverse("dossiers:detail", args=[dossier.pk])).content
     assert b'data-testid="action-certify"' in page and 'data-allowed="1"' in step(page, "certify")
-    client.post(reverse("dossiers:act", args=[dossier.pk, "certify"]))
+    client.post(reverse("dossiers:act", args=[dossier.pk, "certify"]), {"confirmed": "1"})
     assert services.selectors.dossiers_for(manager).get(pk=dossier.pk).state == "certified"
 
 

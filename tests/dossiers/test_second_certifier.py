@@ -73,7 +73,7 @@ def test_the_council_names_its_provincial_office_which_certifies_on_behalf(clien
     client.force_login(office)
     page = client.get(reverse("dossiers:detail", args=[dossier.pk]), HTTP_ACCEPT_LANGUAGE="en").content
     assert b'data-testid="action-certify"' in page and 'data-allowed="1"' in step(page, "certify")
-    response = client.post(reverse("dossiers:act", args=[dossier.pk, "certify"]), follow=True)
+    response = client.post(reverse("dossiers:act", args=[dossier.pk, "certify"]), {"confirmed": "1"}, follow=True)
     assert response.status_code == 200
     dossier.refresh_from_db()
     assert dossier.state == "certified" and dossier.certified_by == office

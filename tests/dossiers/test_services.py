@@ -150,7 +150,7 @@ class TestDocuments:
         services.add_document(officers[1], dossier.pk, item_code="rib", filename="rib.pdf", data=data)
         with pytest.raises(DossierError) as exc:
             services.add_document(officers[1], dossier.pk, item_code="cin", filename="rib.pdf", data=data)
-        assert "déjà dans le dossier" in reasons(exc)
+        assert "a déjà été reçu pour ce dossier" in reasons(exc)  # saying where it is: “rib.pdf”, its item
         services.add_document(officers[1], dossier.pk, item_code="rib", filename="rib2.pdf",
                               data=signed_pdf(cin="CD789012", text="RIB v2"))
         assert list(Document.objects.values_list("original_name", flat=True)) == ["rib2.pdf"]
@@ -170,7 +170,7 @@ class TestWorkflow:
         dossier = open_(agent, affiliate)
         with pytest.raises(DossierError) as exc:
             services.submit(agent, dossier.pk)
-        assert "Ajoutez les pièces" in reasons(exc)
+        assert "aucune pièce" in reasons(exc) and "agent habilité à préparer les dossiers" in reasons(exc)
         fill(agent, dossier, signed_pdf, BASIC[:-2])
         services.submit(agent, dossier.pk)
 

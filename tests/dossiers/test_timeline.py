@@ -121,8 +121,8 @@ def test_the_cmr_is_named_in_the_readers_language_on_the_page_and_in_the_api(dos
     assert receipt["actor"] == "الصندوق المغربي للتقاعد" and receipt["detail"] == ""
     client.force_login(officers[1])
     arabic = timeline_html(client, age_limit, "ar")
-    assert "la CMR" not in arabic and "· الصندوق المغربي للتقاعد" in arabic
-    assert "· la CMR" in timeline_html(client, age_limit, "fr")
+    assert "la CMR" not in arabic and "· <bdi>الصندوق المغربي للتقاعد</bdi>" in arabic
+    assert "· <bdi>la CMR</bdi>" in timeline_html(client, age_limit, "fr")
 
 
 def under_review(officers, affiliate):

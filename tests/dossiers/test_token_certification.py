@@ -168,8 +168,10 @@ def test_signed_with_the_softhsm2_token_through_the_pages(token_mode, officers, 
     call_command("sign_pdf", str(tmp_path / "slip.pdf"), str(tmp_path / "signed.pdf"), "--pkcs11-lib", token["lib"],
                  "--token-label", token["label"], "--key-label", token["key_label"],
                  "--chain", str(pki.directory / "trust/intermediates/class3-ca.pem"), stdout=StringIO())
+    assert b'data-testid="certify-confirmed"' in page  # the form's own confirmation box
     response = client.post(reverse("dossiers:certify_signed", args=[submitted.pk]), {
-        "file": SimpleUploadedFile("signed.pdf", (tmp_path / "signed.pdf").read_bytes(), "application/pdf")})
+        "file": SimpleUploadedFile("signed.pdf", (tmp_path / "signed.pdf").read_bytes(), "application/pdf"),
+        "confirmed": "1"})
     assert response.status_code == 302
     assert state(submitted) == "certified"
     final = verify_pdf(Certification.objects.get(dossier=submitted).slip.read())
@@ -182,7 +184,8 @@ def test_refusal_shown_on_the_page(token_mode, officers, submitted, pki, client)
     client.post(reverse("dossiers:slip_to_sign", args=[submitted.pk]))
     slip = issued(PendingCertification.objects.get())
     response = client.post(reverse("dossiers:certify_signed", args=[submitted.pk]), {
-        "file": SimpleUploadedFile("signed.pdf", pki.sign(slip, "CD789012"), "application/pdf")}, follow=True)
+        "file": SimpleUploadedFile("signed.pdf", pki.sign(slip, "CD789012"), "application/pdf"), "confirmed": "1"},
+        follow=True)
     assert "Youssef Benali" in response.content.decode()
     assert state(submitted) == "awaiting_certification"
 

@@ -65,7 +65,8 @@ class TestHasDocuments:
         agent = officers[1]
         dossier = open_(agent, affiliate)
         code, reasons = refused(services.submit, agent, dossier.pk)
-        assert code == "incomplete" and "Add the dossier's documents before submitting it." in reasons
+        assert code == "incomplete" and "The dossier has no document yet: an officer who may prepare dossiers " \
+            "adds its signed documents" in reasons
         assert not option(agent, dossier, "submit").allowed and state(dossier) == "draft"
         fill(agent, dossier, signed_pdf, ["rib"])
         assert option(agent, dossier, "submit").allowed
@@ -81,7 +82,7 @@ class TestRequestedDocumentsPresent:
         services.apply_cmr_stage(portal_dossier_id=str(dossier.reference), stage="documents_requested",
                                  event_id="g2", request_items=["rib", "cin"], request_text="RIB et CIN illisibles")
         code, reasons = refused(services.submit, agent, dossier.pk)
-        assert code == "incomplete" and "Add the requested documents before submitting the supplement." in reasons
+        assert code == "incomplete" and "None of the documents the CMR asked for is added yet" in reasons
         fill(agent, dossier, signed_pdf, ["rib"])
         code, reasons = refused(services.submit, agent, dossier.pk)
         assert "Missing document: Copie de la CIN." in reasons and "RIB" not in reasons

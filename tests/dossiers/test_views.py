@@ -53,13 +53,13 @@ def test_page_upload_submit_certify(client, officers, affiliate, signed_pdf):
     assert page.content.count(b'data-testid="document"') == 7 and b"action-submit" in page.content
     client.post(reverse("dossiers:act", args=[dossier.pk, "submit"]))
     assert Dossier.objects.get().state == "awaiting_certification"
-    # the agent may not certify: nothing changes
-    client.post(reverse("dossiers:act", args=[dossier.pk, "certify"]))
+    # the agent may not certify: nothing changes, confirmed or not
+    client.post(reverse("dossiers:act", args=[dossier.pk, "certify"]), {"confirmed": "1"})
     assert Dossier.objects.get().state == "awaiting_certification"
     client.force_login(manager)
     page = client.get(reverse("dossiers:detail", args=[dossier.pk]))
     assert b"action-certify" in page.content
-    client.post(reverse("dossiers:act", args=[dossier.pk, "certify"]))
+    client.post(reverse("dossiers:act", args=[dossier.pk, "certify"]), {"confirmed": "1"})
     assert Dossier.objects.get().state == "certified"
     slip = client.get(reverse("dossiers:slip", args=[dossier.pk, 1]))
     assert slip.status_code == 200 and "attachment" in slip["Content-Disposition"]
@@ -79,8 +79,11 @@ def test_another_collectivitys_dossier_and_document_are_404(client, officers, af
                 reverse("dossiers:document", args=[dossier.pk, document.pk])]:
         response = client.get(url)
         assert response.status_code == 404 and b"rib.pdf" not in response.content
-    assert client.post(reverse("dossiers:document_remove", args=[dossier.pk, document.pk])).status_code == 404
-    assert client.post(reverse("dossiers:act", args=[dossier.pk, "cancel"]), {"reason": "x"}).status_code == 404
+    for data in ({}, {"confirmed": "1"}):
+        assert client.post(reverse("dossiers:document_remove", args=[dossier.pk, document.pk]),
+                           data).status_code == 404
+        assert client.post(reverse("dossiers:act", args=[dossier.pk, "cancel"]),
+                           {"reason": "x", **data}).status_code == 404
     assert Document.objects.count() == 1 and Dossier.objects.get().state == "draft"
 
 
@@ -153,16 +156,18 @@ def test_wrong_role_or_state_refused_and_nothing_changes(client, officers, affil
     client.force_login(CmrAgentFactory())
     page = client.get(reverse("dossiers:detail", args=[dossier.pk]))
     assert page.status_code == 200 and b"action-submit" not in page.content and b"action-cancel" not in page.content
-    client.post(reverse("dossiers:act", args=[dossier.pk, "cancel"]), {"reason": "no"})
-    client.post(reverse("dossiers:act", args=[dossier.pk, "liquidate"]))
+    client.post(reverse("dossiers:act", args=[dossier.pk, "cancel"]), {"reason": "no", "confirmed": "1"})
+    client.post(reverse("dossiers:act", args=[dossier.pk, "liquidate"]), {"confirmed": "1"})
     client.force_login(manager)
-    r = client.post(reverse("dossiers:act", args=[dossier.pk, "certify"]), follow=True)  # not from draft
-    assert b"alert-danger" in r.content
-    r = client.post(reverse("dossiers:act", args=[dossier.pk, "cancel"]), {"reason": " "}, follow=True)
-    assert b"alert-danger" in r.content  # a reason is required
+    for data in ({}, {"confirmed": "1"}):  # refused at once, before any confirmation is asked
+        r = client.post(reverse("dossiers:act", args=[dossier.pk, "certify"]), data, follow=True)  # not from draft
+        assert b"alert-danger" in r.content and b'data-testid="confirmation"' not in r.content
+        r = client.post(reverse("dossiers:act", args=[dossier.pk, "cancel"]), {"reason": " ", **data}, follow=True)
+        assert b"alert-danger" in r.content  # a reason is required
     dossier.refresh_from_db()
     assert dossier.state == "draft" and list(dossier.events.values_list("action", flat=True)) == ["opened"]
-    client.post(reverse("dossiers:act", args=[dossier.pk, "cancel"]), {"reason": "Opened by mistake"})
+    client.post(reverse("dossiers:act", args=[dossier.pk, "cancel"]), {"reason": "Opened by mistake",
+                                                                        "confirmed": "1"})
     assert Dossier.objects.get().state == "cancelled"
 
 

@@ -36,9 +36,14 @@ TEXT = {
         "receive": "Reçu", "review": "Commencer l'examen", "liquidate": "Liquider", "pay": "Mettre en paiement",
         "reject": "Rejeter", "request": "Demander des pièces",
         "asks": "La CMR demande des pièces", "submit_supplement": "Soumettre le complément à la certification",
-        "done": "Envoyé à la CMR : {}. Le dossier avance quand la CMR confirme.", "rib": "Attestation de RIB",
+        "done": {"review": "Le début de l'examen a été envoyé à la CMR",
+                 "liquidate": "La liquidation a été envoyée à la CMR avec les données de la pension",
+                 "pay": "L'ordre de payer la pension a été envoyé à la CMR"},
+        "confirm": {"liquidate": "Liquider la pension de {} ?", "pay": "Mettre en paiement la pension de {} ?"},
+        "sent_by": "puis confirmé par la CMR", "rib": "Attestation de RIB",
         "cin": "Copie de la CIN",
-        "requested": "La demande est envoyée à la CMR ; le dossier avance quand la CMR confirme.",
+        "requested": "La demande de pièces a été envoyée à la CMR : elles sont demandées à la collectivité dès que "
+                     "la CMR confirme.",
         "the_cmr": "· la CMR",
         "why": "Le RIB joint est illisible ; joignez aussi une copie récente de la CIN.",
     },
@@ -50,9 +55,12 @@ TEXT = {
         "receive": "تم التوصل", "review": "بدء الدراسة", "liquidate": "التصفية", "pay": "الإحالة على الأداء",
         "reject": "الرفض", "request": "طلب وثائق",
         "asks": "يطلب الصندوق المغربي للتقاعد وثائق", "submit_supplement": "إحالة الوثائق التكميلية على التصديق",
-        "done": "أُرسل إلى الصندوق: {}. ينتقل الملف عندما يؤكد الصندوق.", "rib": "شهادة التعريف البنكي",
+        "done": {"review": "أُرسل بدء الدراسة إلى الصندوق", "liquidate": "أُرسلت التصفية إلى الصندوق مع معطيات المعاش",
+                 "pay": "أُرسل أمر أداء المعاش إلى الصندوق"},
+        "confirm": {"liquidate": "هل تريدون تصفية معاش {}؟", "pay": "هل تريدون إحالة معاش {} على الأداء؟"},
+        "sent_by": "ثم أكده الصندوق", "rib": "شهادة التعريف البنكي",
         "cin": "نسخة من البطاقة الوطنية للتعريف",
-        "requested": "أُرسل الطلب إلى الصندوق؛ ينتقل الملف عندما يؤكد الصندوق.",
+        "requested": "أُرسل طلب الوثائق إلى الصندوق: تُطلب من الجماعة الترابية ما إن يؤكد الصندوق.",
         "the_cmr": "· الصندوق المغربي للتقاعد",
         "why": "شهادة التعريف البنكي المرفقة غير مقروءة؛ أرفقوا أيضا نسخة حديثة من البطاقة الوطنية.",
     },
@@ -123,14 +131,22 @@ def test_cmr_agent_takes_the_stages_and_asks_for_documents(browser, live_server,
         if fill:
             fill()
         page.get_by_test_id(f"action-{action}").click()
+        if action in t["confirm"]:  # a stage that ends the dossier or decides the pension: confirmed first
+            confirmation = page.get_by_test_id("confirmation")
+            expect(confirmation.locator("h1")).to_have_text(t["confirm"][action].format(name))
+            shot(page, f"cmr-confirm-{action}-{lang}")
+            page.get_by_test_id("confirm").click()
         # sent as a command; confirmed by the back office's answer (eager, on commit) before the page shows
         expect(state).to_have_attribute("data-state", target)
         expect(state).to_have_text(t[target])
-        expect(page.get_by_role("alert").filter(has_text=t["done"].format(t[action]))).to_be_visible()
-        last = timeline.locator("li").last
-        expect(last).to_have_attribute("data-action", action)
-        expect(last).to_contain_text(t[target])
-        expect(last).to_contain_text("Nadia Cherkaoui")  # the back office's stage, commanded by its agent
+        expect(page.get_by_role("alert").filter(has_text=t["done"][action])).to_be_visible()
+        newest = timeline.locator(":scope > li").first  # newest first
+        expect(newest).to_have_attribute("data-action", action)
+        expect(newest).to_contain_text(t[target])
+        expect(newest).to_contain_text("Nadia Cherkaoui")  # the back office's stage, commanded by its agent
+        expect(newest.get_by_test_id("sent-by")).to_contain_text(t["sent_by"])  # the command and its
+        expect(newest.get_by_test_id("sent-by")).to_contain_text("Nadia Cherkaoui")
+        expect(timeline.locator(":scope > li[data-action=stage_sent]")).to_have_count(0)  # confirmation: one line
         expect(page.get_by_test_id("pending-command")).to_have_count(0)
 
     assert offered(page) == ["reject", "review"]
@@ -149,9 +165,9 @@ def test_cmr_agent_takes_the_stages_and_asks_for_documents(browser, live_server,
     expect(state).to_have_attribute("data-state", "documents_requested")
     expect(state).to_have_text(t["documents_requested"])
     expect(page.get_by_role("alert").filter(has_text=t["requested"])).to_be_visible()
-    last = timeline.locator("li").last
-    expect(last).to_have_attribute("data-action", "request_documents")
-    expect(last).to_contain_text(t["why"])
+    newest = timeline.locator(":scope > li").first
+    expect(newest).to_have_attribute("data-action", "request_documents")
+    expect(newest).to_contain_text(t["why"])
     asked = page.get_by_test_id("document-request")
     expect(asked).to_contain_text(t["asks"])
     expect(asked.locator("li")).to_have_text([t["cin"], t["rib"]])
@@ -193,7 +209,8 @@ def test_cmr_agent_takes_the_stages_and_asks_for_documents(browser, live_server,
     manager_ctx = browser.new_context(locale=locale)
     page = login(manager_ctx, base, "AB123456")
     page.goto(f"{base}/dossiers/{dossier.pk}/")
-    page.get_by_test_id("action-certify").click()  # delivered at once; the back office may already review it
+    page.get_by_test_id("action-certify").click()
+    page.get_by_test_id("confirm").click()  # delivered at once; the back office may already review it
     expect(page.get_by_test_id("dossier-state")).to_have_attribute("data-state", re.compile("transmitted|under_review"))
     expect(page.get_by_test_id("document-request")).to_have_count(0)
     manager_ctx.close()
@@ -218,7 +235,7 @@ def test_cmr_agent_takes_the_stages_and_asks_for_documents(browser, live_server,
 
     take("liquidate", "liquidated", figures)
     expect(page.get_by_test_id("liquidation")).to_contain_text("P000778899")
-    expect(page.get_by_test_id("monthly-pension")).to_contain_text("4512")
+    expect(page.get_by_test_id("monthly-pension")).to_contain_text(re.compile(r"4[\s.]512,30"))  # grouped
     assert offered(page) == ["pay"]
     expect(page.get_by_test_id("request-documents")).to_have_count(0)
     take("pay", "in_payment")

@@ -49,6 +49,13 @@ def test_retirement_dossier_journey(browser, live_server, officers, affiliate, s
         line.locator("button[type=submit]").first.click()
         expect(page.get_by_test_id(f"line-{code}").get_by_test_id("document")).to_have_count(1)
     expect(page.get_by_test_id("document")).to_have_count(len(BASIC))
+    # a second RIB replaces the first: the timeline will say "2 versions", on one line
+    path = tmp_path / "rib-2.pdf"
+    path.write_bytes(off_loop(signed_pdf, cin="CD789012", text=f"rib again {locale}"))
+    line = page.get_by_test_id("line-rib")
+    line.locator("input[type=file]").set_input_files(str(path))
+    line.locator("button[type=submit]").first.click()
+    expect(page.get_by_test_id("line-rib").get_by_test_id("document")).to_contain_text("rib-2.pdf")
     shot(page, f"dossier-filled-{tag}")
     page.get_by_test_id("action-submit").click()
     expect(page.get_by_test_id("dossier-state")).to_have_attribute("data-state", "awaiting_certification")
@@ -65,7 +72,19 @@ def test_retirement_dossier_journey(browser, live_server, officers, affiliate, s
     page.goto(f"{base}/dossiers/")
     page.get_by_test_id("dossier-row").first.locator("a").first.click()
     page.get_by_test_id("action-certify").click()
+    # certifying engages the officer: a page says what it sends and that it cannot be withdrawn, then he confirms
+    confirmation = page.get_by_test_id("confirmation")
+    expect(confirmation).to_have_attribute("data-act", "dossier.certify")
+    name = affiliate.full_name_ar if arabic else affiliate.full_name_fr
+    expect(confirmation.locator("h1")).to_have_text(f"هل تريدون التصديق على ملف {name}؟" if arabic
+                                                    else f"Certifier le dossier de {name} ?")
+    expect(confirmation.get_by_test_id("confirmation-lines").locator("li")).to_have_count(len(BASIC))
+    shot(page, f"dossier-confirm-certify-{tag}")
+    page.get_by_test_id("confirm").click()
     expect(page.get_by_test_id("dossier-state")).to_have_attribute("data-state", "certified")
+    expect(page.get_by_role("alert").filter(has_text="تمت المصادقة على الملف ووُضع في قائمة الإرسال" if arabic
+                                            else "Le dossier a été certifié et mis en file d'envoi vers la CMR."
+                                            )).to_be_visible()
     expect(page.get_by_test_id("slip")).to_be_visible()
     shot(page, f"dossier-certified-{tag}")
 
@@ -76,7 +95,18 @@ def test_retirement_dossier_journey(browser, live_server, officers, affiliate, s
     page.reload()
     expect(page.get_by_test_id("dossier-state")).to_have_attribute("data-state", "under_review")
     expect(page.get_by_test_id("cmr-reference")).to_have_text("CMR-2026-0042")
-    expect(page.get_by_test_id("timeline").locator("[data-action=review]")).to_have_count(1)
+    timeline = page.get_by_test_id("timeline")
+    expect(timeline.locator("[data-action=review]")).to_have_count(1)
+    # newest first: the review on top, the opening at the bottom; the two RIBs on one line, each under it
+    lines = timeline.locator(":scope > li")
+    expect(lines.first).to_have_attribute("data-action", "review")
+    expect(lines.last).to_have_attribute("data-action", "opened")
+    expect(lines).to_have_count(4 + 1 + len(BASIC))  # review, receive, certify, submit, 1 per item, opened
+    versions = timeline.locator("[data-versions='2']")
+    expect(versions).to_contain_text("حُمِّلت نسختان من «شهادة التعريف البنكي»" if arabic
+                                     else "2 versions de « Attestation de RIB » déposées")
+    versions.locator("summary").click()  # a <details>: no script
+    expect(versions.locator("[data-version-action]")).to_have_count(2)
     shot(page, f"dossier-cmr-{tag}")
     page.goto(f"{base}/")
     expect(page.get_by_test_id("home-cmr-events")).to_contain_text(
