@@ -8,15 +8,17 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from eretraite import confirm
 from eretraite.i18n import Deferred
 from eretraite.network import client_ip
 
-from . import api_tokens, designation, mail, second_factor, services
+from . import api_tokens, audit_actions, designation, mail, second_factor, services
 from .admin_audit import AuditedAdmin, ReadOnlyAdmin
 from .forms import DesignationUploadForm
 from .models import ActivationLink, ApiToken, AuditEvent, Collectivity, DesignationImport, LinkEmail, User
@@ -48,13 +50,14 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
     raw_id_fields = ("collectivity", "created_by")
     ordering = ("role", "username")
     fieldsets = (
-        (None, {"fields": ("username", "password")}),
+        # No password hash here (Django's widget shows its algorithm and salt): the reset action e-mails a link.
+        (None, {"fields": ("username",)}),
         (gettext_lazy("Identity"), {"fields": ("full_name", "cin", "ppr", "email", "position", "phone_office",
                                                "phone_mobile")}),
         (gettext_lazy("Role"), {"fields": ("role", "collectivity", "can_consult_affiliates",
                                            "can_prepare_dossiers", "can_certify_dossiers", "is_privacy_officer",
                                            "created_by")}),
-        (gettext_lazy("Access"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "last_login",
+        (gettext_lazy("Access"), {"fields": ("is_active", "is_staff", "is_superuser", "last_login",
                                              "date_joined", "locked_for_inactivity_at", "reactivated_at",
                                              "link_emails_sent")}),
     )
@@ -94,6 +97,10 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
 
     @admin.action(description=gettext_lazy("Reset the password and the second factor (a link is e-mailed)"))
     def reset_accounts(self, request, queryset):
+        if confirm.pending(request, "admin.reset_accounts"):
+            return confirm.ask_admin(self, request, "admin.reset_accounts", queryset, lines=[
+                f"{user.get_full_name() or user.username} ({user.username}) — {user.email or '—'}"
+                for user in queryset.order_by("username")])
         for user in queryset.exclude(email="").exclude(pk=request.user.pk):
             second_factor.reset_account(user, by=request.user)
         self.message_user(request, _("The accounts are reset; each was e-mailed a link to choose a new password."),
@@ -120,16 +127,46 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
                               data={"fields": list(form.changed_data)})
 
 
+class AuditActionFilter(admin.SimpleListFilter):
+    """The actions by their labels, in the reader's language (the codes stay in the URL)."""
+
+    title = gettext_lazy("action")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        return sorted(((code, label) for code, label in audit_actions.LABELS.items()), key=lambda c: str(c[1]))
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ("at", "actor_repr", "action", "target_repr", "collectivity", "on_behalf_of", "ip")
-    list_filter = ("action", ("at", admin.DateFieldListFilter))
+    list_display = ("at", "actor_repr", "action_shown", "target_repr", "collectivity", "on_behalf_of", "ip")
+    list_filter = (AuditActionFilter, ("at", admin.DateFieldListFilter))
     search_fields = ("actor_repr", "target_repr", "target_id", "action")
     list_select_related = ("collectivity", "on_behalf_of")
     date_hierarchy = "at"
 
     def get_queryset(self, request):  # the persons each event names: reading the trail is recorded too
         return super().get_queryset(request).prefetch_related("subjects")
+
+    exclude = ("action", "data", "target_type")
+    readonly_fields = ("action_shown", "target_kind_shown", "details")
+
+    @admin.display(description=gettext_lazy("target type"))
+    def target_kind_shown(self, event):
+        return event.target_kind
+
+    @admin.display(description=gettext_lazy("action"), ordering="action")
+    def action_shown(self, event):
+        return event.action_label
+
+    @admin.display(description=gettext_lazy("details"))
+    def details(self, event):  # the recorded details as stored: technical, kept apart from the page's language
+        import json
+
+        return format_html('<code dir="ltr" translate="no">{}</code>', json.dumps(event.data, ensure_ascii=False))
 
 
 @admin.register(ActivationLink)
@@ -143,14 +180,14 @@ def email_status_text(email: LinkEmail) -> str:
     """“delivered to the mail server on …”, “waiting to be sent”, “failed (3 attempts): … — next try …”."""
     when = timezone.localtime(email.delivered_at or email.last_attempt_at or email.created_at)
     if email.status == LinkEmail.Status.DELIVERED:
-        return _("delivered to the mail server on %(when)s") % {"when": when.strftime("%Y-%m-%d %H:%M")}
+        return _("delivered to the mail server on %(when)s") % {"when": date_format(when, "SHORT_DATETIME_FORMAT")}
     if email.status == LinkEmail.Status.QUEUED:
         return _("waiting to be sent")
     reason = mail.failure_reason(email.last_error)
     if email.next_attempt_at:
         return _("failed (%(n)d attempts): %(error)s — next try at %(next)s") % {
             "n": email.attempts, "error": reason,
-            "next": timezone.localtime(email.next_attempt_at).strftime("%Y-%m-%d %H:%M")}
+            "next": date_format(timezone.localtime(email.next_attempt_at), "SHORT_DATETIME_FORMAT")}
     return _("failed (%(n)d attempts): %(error)s — given up; send it again") % {"n": email.attempts, "error": reason}
 
 
@@ -178,8 +215,12 @@ class LinkEmailAdmin(ReadOnlyAdmin):
 class ApiTokenAdmin(ReadOnlyAdmin):
     """The DGCT sees every API token (never its key) and may revoke them."""
 
-    list_display = ("name", "prefix", "user", "scope", "collectivity", "created_at", "expires_at", "last_used_at",
-                    "revoked_at")
+    list_display = ("name", "prefix_shown", "user", "scope", "collectivity", "created_at", "expires_at",
+                    "last_used_at", "revoked_at")
+
+    @admin.display(description=gettext_lazy("prefix"), ordering="prefix")
+    def prefix_shown(self, token):  # an identifier: kept apart from the page's language
+        return format_html('<code dir="ltr" translate="no">{}</code>', token.prefix)
     list_filter = ("scope", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "prefix", "user__username", "user__full_name")
     list_select_related = ("user", "collectivity")
@@ -188,6 +229,10 @@ class ApiTokenAdmin(ReadOnlyAdmin):
 
     @admin.action(description=gettext_lazy("Revoke the selected tokens"))
     def revoke_tokens(self, request, queryset):
+        if confirm.pending(request, "admin.revoke_tokens"):
+            return confirm.ask_admin(self, request, "admin.revoke_tokens", queryset, lines=[
+                f"{token.name} ({token.prefix}…) — {token.user}" for token in queryset.select_related("user")
+                .filter(revoked_at=None).order_by("user__username", "name")])
         count = sum(1 for token in queryset.filter(revoked_at=None).select_related("user")
                     if api_tokens.revoke(token.user, token.pk, by=request.user, ip=client_ip(request)))
         self.message_user(request, _("%(n)d token(s) revoked.") % {"n": count}, messages.SUCCESS)
@@ -296,3 +341,17 @@ class DesignationImportAdmin(ReadOnlyAdmin):
         response["Content-Disposition"] = f'attachment; filename="designations-{stamp}.xlsx"'
         return response
 
+
+
+# Who may do what is the capability table (accounts.permissions), not Django's groups and permissions; locked
+# accounts are unlocked and second factors reset with the account actions above. The admin pages of those
+# libraries (English-only, and a second way to the same acts) are not offered.
+LIBRARY_ADMINS = ("axes", "otp_static", "otp_totp")
+
+
+def unregister_library_admins():
+    from django.contrib.auth.models import Group
+
+    for model in [Group, *(m for m in list(admin.site._registry) if m._meta.app_label in LIBRARY_ADMINS)]:
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)

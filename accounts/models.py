@@ -24,8 +24,13 @@ class Collectivity(models.Model):
 
     code = models.CharField(_("HCP code"), max_length=16, unique=True)
     kind = models.CharField(_("type"), max_length=16, choices=Kind.choices, db_index=True)
-    # prefecture / province for the middle level, urban / rural for communes.
-    subtype = models.CharField(_("subtype"), max_length=16, blank=True)
+    class Subtype(models.TextChoices):  # of the middle level, and of communes
+        PREFECTURE = "prefecture", _("prefecture")
+        PROVINCE = "province", _("province")
+        URBAN = "urban", _("urban commune")
+        RURAL = "rural", _("rural commune")
+
+    subtype = models.CharField(_("subtype"), max_length=16, blank=True, choices=Subtype.choices)
     name_fr = models.CharField(_("name (French)"), max_length=200)
     name_ar = models.CharField(_("name (Arabic)"), max_length=200)
     parent = models.ForeignKey(
@@ -171,8 +176,28 @@ class AuditEvent(models.Model):
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["target_type", "target_id"])]
 
-    def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_repr} {self.action} {self.target_repr}"
+    def __str__(self):  # the admin's headings: in the reader's language and time zone
+        from django.utils.formats import date_format
+
+        when = date_format(timezone.localtime(self.at), "SHORT_DATETIME_FORMAT")
+        return f"{when} — {self.actor_repr} — {self.action_label}"
+
+    @property
+    def target_kind(self) -> str:
+        """What the target is (an affiliate, a dossier...), in the reader's language."""
+        from django.apps import apps
+
+        try:
+            return str(apps.get_model(self.target_type)._meta.verbose_name) if self.target_type else ""
+        except (LookupError, ValueError):
+            return ""
+
+    @property
+    def action_label(self) -> str:
+        """The action in the reader's language (its code stays in ``action``)."""
+        from .audit_actions import label
+
+        return label(self.action)
 
 
 class AuditSubject(models.Model):

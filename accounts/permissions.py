@@ -33,6 +33,8 @@ class Capability(enum.StrEnum):
     ACT_FOR_COMMUNE = "act_for_commune"  # a provincial office acting for a commune of its province
     ADMINISTER = "administer"  # the Django admin (the DGCT)
     AUDIT_READS = "audit_reads"  # the law 09-08 trail: who saw which personal data (a privacy officer)
+    ASK_SUPPORT = "ask_support"  # write to the support from the help page, read the answers (support app)
+    ANSWER_SUPPORT = "answer_support"  # see every support request and answer it (the CMR, the DGCT)
 
 
 # What a read-only API token keeps of its account's capabilities (accounts.api_tokens).
@@ -68,8 +70,8 @@ class Rule:
 ROLES = {
     User.Role.MANAGER: Rule(Scope.OWN, frozenset({
         C.CONSULT_AFFILIATES, C.SEE_DOSSIERS, C.PREPARE_DOSSIERS, C.CERTIFY_DOSSIERS, C.REQUEST_CORRECTIONS,
-        C.MANAGE_TEAM})),
-    User.Role.AGENT: Rule(Scope.OWN, second_factor=False, granted={
+        C.MANAGE_TEAM, C.ASK_SUPPORT})),
+    User.Role.AGENT: Rule(Scope.OWN, frozenset({C.ASK_SUPPORT}), second_factor=False, granted={
         C.CONSULT_AFFILIATES: ("can_consult_affiliates",),
         C.REQUEST_CORRECTIONS: ("can_consult_affiliates",),
         C.SEE_DOSSIERS: ("can_prepare_dossiers", "can_certify_dossiers"),
@@ -80,14 +82,17 @@ ROLES = {
     # office's certifier (an account the DGCT grants it), whom a single-officer commune may name the second
     # certifier of a dossier (dossiers.transitions: he certifies that dossier only).
     User.Role.PROVINCIAL_OFFICE: Rule(Scope.PROVINCE, frozenset({
-        C.CONSULT_AFFILIATES, C.SEE_DOSSIERS, C.PREPARE_DOSSIERS, C.REQUEST_CORRECTIONS, C.ACT_FOR_COMMUNE}),
+        C.CONSULT_AFFILIATES, C.SEE_DOSSIERS, C.PREPARE_DOSSIERS, C.REQUEST_CORRECTIONS, C.ACT_FOR_COMMUNE,
+        C.ASK_SUPPORT}),
         granted={C.CERTIFY_DOSSIERS: ("can_certify_dossiers",)}),
     # The CMR keeps the registry and liquidates: it reads everything that reached it and acts on stages.
     User.Role.CMR_AGENT: Rule(Scope.NATIONAL, frozenset({
-        C.CONSULT_AFFILIATES, C.SEE_DOSSIERS, C.ANSWER_CORRECTIONS, C.ACT_ON_STAGES, C.FOLLOW_TRANSMISSIONS}),
+        C.CONSULT_AFFILIATES, C.SEE_DOSSIERS, C.ANSWER_CORRECTIONS, C.ACT_ON_STAGES, C.FOLLOW_TRANSMISSIONS,
+        C.ASK_SUPPORT, C.ANSWER_SUPPORT}),
         granted={C.AUDIT_READS: ("is_privacy_officer",)}),
     # The ministry provisions accounts and follows the gateway; it does not read personal files.
-    User.Role.DGCT_ADMIN: Rule(Scope.NATIONAL, frozenset({C.FOLLOW_TRANSMISSIONS, C.ADMINISTER}),
+    User.Role.DGCT_ADMIN: Rule(Scope.NATIONAL, frozenset({C.FOLLOW_TRANSMISSIONS, C.ADMINISTER, C.ASK_SUPPORT,
+                                                         C.ANSWER_SUPPORT}),
                                granted={C.AUDIT_READS: ("is_privacy_officer",)}),
 }
 NOBODY = Rule(Scope.NONE)
@@ -168,28 +173,37 @@ class HasCapability(BasePermission):
         return True
 
 
+# Who sees a navigation entry even logged out (the help page: the CMR's support line is for everyone).
+EVERYONE = "everyone"
+
 # The navigation bar: label, URL name, the key of the current page, who sees it (None: everyone
-# logged in), and who does not although he could (the CMR works from its queue, not the portfolio).
+# logged in; EVERYONE: logged out too), and who does not although he could (the CMR works from its
+# queue, not the portfolio).
 NAVIGATION = [
     (_("Home"), "home", "home", None, None),
     (_("Affiliates"), "affiliates:search", "search", C.CONSULT_AFFILIATES, None),
     (_("Queue"), "dossiers:queue", "queue", C.ACT_ON_STAGES, None),
     (_("Dossiers"), "dossiers:list", "list", C.SEE_DOSSIERS, C.ACT_ON_STAGES),
     (_("Corrections"), "affiliates:corrections", "corrections", C.ANSWER_CORRECTIONS, None),
+    # A collectivity's own correction requests, their status and the CMR's answers (same page).
+    (_("Corrections"), "affiliates:corrections", "corrections", C.REQUEST_CORRECTIONS, C.ANSWER_CORRECTIONS),
     (_("Transmissions"), "cmr:transmissions", "transmissions", C.FOLLOW_TRANSMISSIONS, None),
     (_("Team"), "team", "team", C.MANAGE_TEAM, None),
     (_("Privacy"), "privacy:trail", "trail", C.AUDIT_READS, None),
     (_("Choose the commune"), "act_for", "act_for", C.ACT_FOR_COMMUNE, None),
+    (_("Support requests"), "support:requests", "requests", C.ANSWER_SUPPORT, None),
     (_("Administration"), "admin:index", "admin", C.ADMINISTER, None),
+    (_("Help"), "support:help", "help", EVERYONE, None),
 ]
 
 
 def navigation_for(user) -> list[tuple]:
-    """(label, URL name, key) of what ``user`` may use."""
+    """(label, URL name, key) of what ``user`` may use; logged out, only what is for everyone."""
     if not getattr(user, "is_authenticated", False):
-        return []
+        return [(label, url_name, key) for label, url_name, key, needed, _unless in NAVIGATION
+                if needed == EVERYONE]
     return [(label, url_name, key) for label, url_name, key, needed, unless in NAVIGATION
-            if (needed is None or can(user, needed)) and not (unless is not None and can(user, unless))]
+            if (needed in (None, EVERYONE) or can(user, needed)) and not (unless is not None and can(user, unless))]
 
 
 def signing_roles() -> list[str]:

@@ -7,9 +7,12 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from eretraite import confirm
+from eretraite.formatting import listing
 from eretraite.network import client_ip
 from eretraite.redirects import back_to
 
@@ -120,11 +123,25 @@ def subaccount_edit(request, pk):
     return render(request, "accounts/subaccount_form.html", {"form": form, "agent": agent, "creating": False})
 
 
+def subaccount_facts(agent) -> list[tuple]:
+    """What a confirmation page says of the sub-account it is about."""
+    granted = [label for flag, label in (("can_consult_affiliates", _("consult affiliates")),
+                                         ("can_prepare_dossiers", _("prepare dossiers")),
+                                         ("can_certify_dossiers", _("certify dossiers"))) if getattr(agent, flag)]
+    return [(_("Full name"), agent.full_name), (_("Login (CIN)"), agent.username), (_("E-mail"), agent.email or "—"),
+            (_("Position"), agent.position or "—"), (_("Capabilities"), listing(granted) or "—")]
+
+
 @login_required
 @require_POST
 def subaccount_toggle(request, pk):
     _manager_only(request)
     active = request.POST.get("active") == "1"
+    if not active and confirm.pending(request, "account.disable"):
+        agent = selectors.get_subaccount(request.user, pk)
+        if agent.is_active:  # (already disabled: nothing to ask, nothing changes)
+            return confirm.ask(request, "account.disable", cancel_url=reverse("team"), params={
+                "name": agent.full_name}, facts=subaccount_facts(agent))
     agent = services.set_subaccount_active(request.user, pk, active=active, ip=client_ip(request))
     if active:
         messages.success(request, _("The account of %(name)s is enabled.") % {"name": agent.full_name})

@@ -9,11 +9,13 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from eretraite import confirm
 from eretraite.network import client_ip
 from eretraite.redirects import back_to, safe_next
 
@@ -22,6 +24,7 @@ from .forms import ApiTokenForm, EnrolmentForm, PasswordResetRequestForm, Second
 from .models import TrustedBrowser
 from .permissions import Capability, requires
 from .selectors import get_subaccount
+from .views import subaccount_facts
 
 
 @login_required
@@ -171,6 +174,9 @@ def password_reset(request):
 @require_POST
 def subaccount_reset(request, pk):
     agent = get_subaccount(request.user, pk)
+    if confirm.pending(request, "account.reset"):
+        return confirm.ask(request, "account.reset", cancel_url=reverse("team"), params={
+            "name": agent.get_full_name(), "email": agent.email}, facts=subaccount_facts(agent))
     second_factor.reset_account(agent, by=request.user, ip=client_ip(request))
     messages.success(request, _("%(name)s's password and second factor are reset: a link to choose a new password "
                                 "was sent to %(email)s.") % {"name": agent.get_full_name(), "email": agent.email})

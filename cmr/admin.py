@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -29,13 +30,23 @@ class TransmissionAdmin(AuditedAdmin):
     list_filter = ("status", "round")
     search_fields = ("idempotency_key", "cmr_reference", "last_error")
     date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in Transmission._meta.fields]
+    readonly_fields = [*(f.name for f in Transmission._meta.fields if f.name != "last_error"), "plain_error",
+                       "technical_error"]
+    exclude = ("last_error",)
     list_select_related = ("dossier",)
+
+    @admin.display(description=_("last error"))
+    def plain_error(self, obj):
+        return obj.plain_error
+
+    @admin.display(description=_("Technical detail (for the support)"))
+    def technical_error(self, obj):
+        return format_html('<code dir="ltr" translate="no">{}</code>', obj.last_error) if obj.last_error else "—"
     actions = ["retry"]
 
     @admin.display(description=_("last error"))
-    def short_error(self, obj):
-        return (obj.last_error or "")[:120]
+    def short_error(self, obj):  # said plainly; the technical text is on the transmission's own page
+        return obj.plain_error
 
     @admin.action(description=_("Retry the selected transmissions now"))
     def retry(self, request, queryset):

@@ -1,7 +1,10 @@
 """Tables of the CMR gateway. The outbox (``Transmission``) joins them with the dossier workflow."""
 
+import re
+
 from django.db import models
 from django.utils import timezone
+from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext_lazy as _
 
 from . import rules
@@ -42,7 +45,7 @@ class CmrEvent(models.Model):
         ordering = ["-applied_at"]
 
     def __str__(self):
-        return f"{self.cmr_reference} → {self.stage} ({self.event_id})"
+        return f"{self.cmr_reference} → {self.get_stage_display()}"
 
 
 class Transmission(models.Model):
@@ -97,8 +100,8 @@ class Transmission(models.Model):
         indexes = [models.Index(fields=["next_attempt_at"], name="cmr_transmission_open",
                                 condition=models.Q(status__in=["pending", "sending"]))]
 
-    def __str__(self):
-        return f"{self.idempotency_key} ({self.status})"
+    def __str__(self):  # an identifier and the status in the reader's language (the admin's headings)
+        return f"{self.idempotency_key} · {self.get_status_display()}"
 
     def plain_status(self) -> str:
         """Where this sending stands, in plain words for the collectivity (the dossier page, the portfolio)."""
@@ -107,19 +110,47 @@ class Transmission(models.Model):
             if self.kind == self.Kind.COMMAND:
                 return _("confirmed by the CMR")
             return _("delivered to the CMR on %(date)s") % {
-                "date": when(self.delivered_at).strftime("%Y-%m-%d %H:%M") if self.delivered_at else ""}
+                "date": date_format(when(self.delivered_at), "DATETIME_FORMAT") if self.delivered_at else ""}
         if self.status == self.Status.FAILED:
             return _("failed: the CMR could not be reached or refused it; the CMR and the DGCT have been told and "
                      "will send it again")
         if self.attempts and self.last_error:
             return _("CMR unreachable, next attempt at %(time)s") % {
-                "time": when(self.next_attempt_at).strftime("%H:%M")}
+                "time": time_format(when(self.next_attempt_at), "TIME_FORMAT")}
         return _("being sent to the CMR")
+
+    @property
+    def plain_error(self) -> str:
+        """What the last failure means, in the reader's language; the technical text stays in
+        ``last_error`` (shown apart, for the support)."""
+        return plain_error(self.last_error)
 
     @property
     def in_trouble(self) -> bool:
         return self.status == self.Status.FAILED or bool(self.attempts and self.last_error
                                                           and self.status != self.Status.DELIVERED)
+
+
+_HTTP_STATUS = re.compile(r": HTTP (\d{3})")
+
+
+def plain_error(error: str) -> str:
+    """A failure recorded by ``cmr.client`` (``"POST /dossiers: HTTP 503"``, ``"...: connection
+    failed (...)"``) said plainly."""
+    if not error:
+        return ""
+    if ": connection failed" in error:
+        return str(_("the CMR's server could not be reached (no connection)"))
+    if ": timed out" in error:
+        return str(_("the CMR's server did not answer in time"))
+    status = _HTTP_STATUS.search(error)
+    if status and status.group(1).startswith("5"):
+        return str(_("the CMR's server failed (error %(code)s); it will be tried again") % {"code": status.group(1)})
+    if status and status.group(1).startswith("4"):
+        return str(_("the CMR's server refused the sending (error %(code)s)") % {"code": status.group(1)})
+    if "no outcome was recorded" in error:
+        return str(_("no answer was recorded after the last attempt"))
+    return str(_("the CMR's server gave an answer the portal could not read"))
 
 
 class StageConflict(models.Model):
@@ -154,7 +185,7 @@ class StageConflict(models.Model):
                                 condition=models.Q(resolved_at__isnull=True))]
 
     def __str__(self):
-        return f"{self.cmr_reference}: CMR {self.cmr_stage} / portal {self.portal_state}"
+        return f"{self.cmr_reference} · {self.get_cmr_stage_display()}"
 
     @property
     def portal_state_label(self):

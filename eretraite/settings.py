@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Redoc's files, served locally (the API docs work offline)
     "django_htmx",
     "csp",
     "axes",
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "dossiers",
     "signatures",
     "cmr",
+    "support",
 ]
 
 MIDDLEWARE = [
@@ -93,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "eretraite.context_processors.portal",
             ],
+            "builtins": ["eretraite.formatting"],  # |amount in every template
         },
     },
 ]
@@ -211,6 +214,11 @@ LINK_EMAIL_RETRY_BASE_SECONDS = env.float("LINK_EMAIL_RETRY_BASE_SECONDS", defau
 LINK_EMAIL_RETRY_MAX_SECONDS = env.float("LINK_EMAIL_RETRY_MAX_SECONDS", default=3600.0)
 LINK_EMAIL_MAX_ATTEMPTS = env.int("LINK_EMAIL_MAX_ATTEMPTS", default=12)
 LINK_EMAIL_BATCH = env.int("LINK_EMAIL_BATCH", default=200)
+# Correction requests (affiliates): the supporting PDF of a request refused for another field is kept,
+# so that the officer does not choose it again, for this many hours; an hourly task removes older ones.
+CORRECTION_KEPT_DOCUMENT_HOURS = env.int("CORRECTION_KEPT_DOCUMENT_HOURS", default=24)
+CELERY_BEAT_SCHEDULE["affiliates-purge-kept-documents"] = {"task": "affiliates.purge_kept_documents",
+                                                           "schedule": 3600}
 
 CACHES = (
     {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -258,6 +266,17 @@ AXES_CLIENT_IP_CALLABLE = "eretraite.network.client_ip"
 ACTIVATION_LINK_VALID_HOURS = env.int("ACTIVATION_LINK_VALID_HOURS", default=72)
 DESIGNATION_MAX_ROWS = env.int("DESIGNATION_MAX_ROWS", default=5000)
 DESIGNATION_MAX_BYTES = env.int("DESIGNATION_MAX_BYTES", default=10 * 1024 * 1024)
+
+# The help page (support app): the CMR's technical support for the platform, as circular D-6266 gives
+# it ("يضع الصندوق المغربي للتقاعد رهن إشارتها رقما هاتفيا خاصا ... وبريدا إلكترونيا ..."), the DGCT's
+# address for the designation forms, and the portal where a class-3 signature token is ordered.
+SUPPORT_PHONE = env.str("SUPPORT_PHONE", default="05 37 567 568")
+SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="assistanceplateforme@cmr.gov.ma")
+SUPPORT_DGCT_EMAIL = env.str("SUPPORT_DGCT_EMAIL", default="ariad@interieur.gov.ma")
+SUPPORT_SIGNATURE_PORTAL = env.str("SUPPORT_SIGNATURE_PORTAL", default="https://www.baridesign.ma")
+# Addresses told of each new support request written on the portal (the support desk's mailbox); none by
+# default: the CMR's and the DGCT's staff see them on their "Support requests" page.
+SUPPORT_NOTIFY_EMAILS = env.list("SUPPORT_NOTIFY_EMAILS", default=[])
 
 # Dossiers: by default the officer who submitted a dossier may not certify it too.
 DOSSIER_CERTIFIER_MUST_DIFFER = env.bool("DOSSIER_CERTIFIER_MUST_DIFFER", default=True)

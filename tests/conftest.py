@@ -63,15 +63,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
         load_collectivities()
 
 
-@pytest.fixture(autouse=True)
-def _collectivities_after_flush(request):
-    """Transactional tests (live server, worker, browser) end with a flush: reload the reference data
-    the migrations and the session set up (councils, seeded checklists) if it is gone."""
-    marker = request.node.get_closest_marker("django_db")
-    transactional = marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
-    if not (transactional or {"transactional_db", "live_server"} & set(request.fixturenames)):
-        return
-    request.getfixturevalue("transactional_db")
+def _reference_data(_db=None):
     import importlib
 
     from django.apps import apps
@@ -84,6 +76,19 @@ def _collectivities_after_flush(request):
         load_collectivities()
     if not DossierKind.objects.exists():
         importlib.import_module("dossiers.migrations.0002_seed_checklists").seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _collectivities_after_flush(request):
+    """Transactional tests (live server, worker, browser) end with a flush: reload the reference data
+    the migrations and the session set up (councils, seeded checklists) if it is gone."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    if not (transactional or {"transactional_db", "live_server"} & set(request.fixturenames)):
+        if marker is not None:  # a test in a transaction that runs after a flush (a live server's test
+            _reference_data(request.getfixturevalue("db"))  # ran before it on this worker): reload, rolled back
+        return
+    _reference_data(request.getfixturevalue("transactional_db"))
 
 
 @pytest.fixture(autouse=True)

@@ -36,7 +36,7 @@ def test_the_audit_trail_and_lock_out_use_it(client, settings):
     manager = ManagerFactory()
     agent = AgentFactory(created_by=manager)
     client.force_login(manager)
-    client.post(reverse("subaccount_toggle", args=[agent.pk]), {"active": "0"},
+    client.post(reverse("subaccount_toggle", args=[agent.pk]), {"active": "0", "confirmed": "1"},
                 REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.7")
     event = AuditEvent.objects.get(action="subaccount.disabled")
     assert event.ip == "198.51.100.7"
