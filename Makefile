@@ -10,6 +10,8 @@ export PORT
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/eretraite
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/eretraite_bench
+# Two pytest workers (pytest-xdist): the machine's two cores. `make test PYTEST_ARGS=...` replaces them.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: install run test lint bench messages clean
 
