@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,6 +17,7 @@ from accounts.selectors import on_behalf_of
 from affiliates.selectors import get_affiliate_light
 from eretraite import confirm
 from eretraite.files import download
+from eretraite.formatting import amount
 from eretraite.redirects import back_to
 from eretraite.uploads import refused_uploads
 from signatures.services import MESSAGES, Code
@@ -361,7 +362,7 @@ def _ask(request, dossier, name, *, file_field=None):
         facts.append((_("Reason"), reason.strip()))
     if pension:
         facts += [(_("Pension number"), pension["number"]),
-                  (_("Monthly amount"), f"{number_format(pension['monthly'], 2)} {_('DH')}"),
+                  (_("Monthly amount"), amount(pension["monthly"])),
                   (_("Effective from"), date_format(pension["effective"], "SHORT_DATE_FORMAT"))]
     lines = []
     if name == "certify":

@@ -167,7 +167,7 @@ class TestConfirmations:
         response = client.post(act_url(dossier, "liquidate"), figures, HTTP_ACCEPT_LANGUAGE="fr")
         page = confirmation(response)
         words = text(response)
-        assert "Liquider la pension de" in words and "P000123456" in words and "4512,30 DH" in words
+        assert "Liquider la pension de" in words and "P000123456" in words and "4 512,30 DH" in words
         assert "Demandé à la CMR Liquidé" in words and "ne peut plus être annulée depuis le portail" in words
         assert 'name="pension_number" value="P000123456"' in page
         assert not Transmission.objects.filter(kind="command").exists()  # nothing sent
