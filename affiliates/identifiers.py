@@ -72,6 +72,7 @@ _FR_SPELLINGS = (("ou", "u"), ("oo", "u"), ("w", "u"), ("o", "u"), ("ph", "f"), 
                  ("ck", "k"), ("q", "k"), ("y", "i"), ("e", "a"))
 _AR_SPELLINGS = (("ک", "ك"), ("ی", "ي"), ("ء", ""))
 _DOUBLED = re.compile(r"(.)\1+")
+LONGEST_NAME_WORD = 20  # beyond, a "word" is no name: its keys stay linear in its length, not quadratic
 LONG_WORD = 7  # letters of a skeleton from which two slips of any kind are forgiven
 MIN_PART = 3  # a particle is split off only when what remains is a name (three letters or more)
 
@@ -100,7 +101,7 @@ def _deletions(word: str, depth: int) -> set[str]:
 def _stored_depth(form: str) -> int:
     """How many deletions a stored word's keys hold: two for a long word, so that two changed
     letters ("Bemmami" for "Bennani") still meet; one otherwise."""
-    return 2 if len(form) >= LONG_WORD else 1
+    return 2 if LONG_WORD <= len(form) <= LONGEST_NAME_WORD else 1
 
 
 def _split_particle(word: str) -> tuple[str, str] | None:
@@ -153,7 +154,8 @@ def query_word_keys(folded_query: str) -> list[list[str]]:
         if article:  # "elfassi" is also "fassi"
             forms.add(skeleton(word[len(article) :]))
         for form in forms:
-            keys |= _deletions(form, 2 if len(form) >= 6 else 1)  # one more than stored: added letters
+            # one more than stored (added letters); a hostile 100-letter word gets one-letter deletions only
+            keys |= _deletions(form, 2 if 6 <= len(form) <= LONGEST_NAME_WORD else 1)
         result.append(sorted(k for k in keys if k))
     return result
 

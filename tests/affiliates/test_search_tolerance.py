@@ -222,3 +222,13 @@ def test_lists_tell_namesakes_apart_by_cin_and_ppr(registry, client):
     page = client.get(reverse("affiliates:search"), {"q": "El Fasi Mohamed"}).content.decode()
     for person in (registry["fassi"], twin):
         assert person.cin in page and person.ppr in page
+
+
+def test_a_hostile_long_word_costs_keys_linear_in_its_length(registry):
+    """A 100-letter "name" (the query's limit) does not explode into thousands of two-slip keys."""
+    from affiliates.identifiers import name_keys, query_word_keys
+
+    word = "abcdefghij" * 10
+    assert len(query_word_keys(word)[0]) <= 2 * len(word)
+    assert len(name_keys(word).split()) <= 2 * len(word)
+    assert search_affiliates(ManagerFactory(), word).results == []
