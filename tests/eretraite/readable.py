@@ -41,8 +41,10 @@ ACRONYMS = frozenset([
 _SKIPPED = {"script", "style", "textarea", "template", "noscript"}
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 _READ_ATTRS = ("title", "placeholder", "aria-label", "alt")
-_LATIN_WORD = re.compile(r"(?<![\w@./-])[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'’]+(?![\w@/-])")
-_WORD = re.compile(r"[A-Za-z]+")
+_LATIN = "A-Za-zÀ-ÖØ-öø-ɏ"  # Basic Latin, Latin-1 and Latin Extended A/B letters
+_LATIN_WORD = re.compile(rf"(?<![\w@./-])[{_LATIN}][{_LATIN}'’]+(?![\w@/-])")
+# A word is a whole run of letters of any script: "Noël" is one word, not "No" followed by "ël".
+_WORD = re.compile(r"[^\W\d_]+")
 _CODES = [
     ("snake_case code", re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")),
     ("dotted code", re.compile(r"\b[a-z]+(?:_[a-z]+)*\.[a-z]+(?:_[a-z]+)+\b|\b[a-z]+\.[a-z]+_[a-z_]+\b"

@@ -198,3 +198,14 @@ def test_the_apis_refusals_are_in_the_callers_language(world):
                 report.append(f"[{language}] {answer.request['REQUEST_METHOD']} {answer.request['PATH_INFO']} "
                               f"{answer.status_code}: {what} in «{text}»")
     assert not report, "\n".join(sorted(set(report)))
+
+
+@pytest.mark.parametrize("text, language, flagged", [
+    ("Lucy Noël", "fr", False),          # a French name is one word, "Noël", not "No" + "ël"
+    ("Łukasz Nowak", "ar", True),        # Latin-Extended name on an Arabic page: data only if declared
+    ("Choisir No dossier", "fr", True),  # an English word between French ones is still caught
+    ("ملف Nº 12", "ar", False),
+])
+def test_the_checker_reads_whole_words_of_any_script(text, language, flagged):
+    assert bool(problems(f"<p>{text}</p>", language, frozenset())) is flagged
+    assert not problems(f"<p>{text}</p>", language, frozenset(text.split()))
