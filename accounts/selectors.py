@@ -1,7 +1,8 @@
 """Reads about collectivities and accounts. Scoping is decided here and only here.
 
-``visible_collectivities(user)`` is the one place that says which collectivities an account may
-see; every queryset of affiliates, dossiers or accounts filters through it. An object outside the
+``scope_q(user, path)`` is the one place that says which collectivities an account may see;
+every queryset of affiliates, dossiers or accounts filters through it (``scoped``,
+``visible_collectivities``). An object outside the
 scope is answered with 404 (``get_object_or_404`` on the scoped queryset), never 403.
 """
 
@@ -13,31 +14,50 @@ from .models import AuditEvent, Collectivity, LinkEmail, User
 from .permissions import Capability, Scope, can, scope_of, signing_roles
 
 
-def visible_collectivities(user) -> QuerySet[Collectivity]:
-    """The collectivities whose staff and dossiers ``user`` may see, from his role's scope
-    (``accounts.permissions.ROLES``):
+def scope_q(user, path: str = "collectivity") -> Q | None:
+    """The filter that keeps, of rows whose collectivity is reached through ``path`` ("collectivity",
+    "affiliate__collectivity", or "" for collectivities themselves), those ``user`` may see, from his
+    role's scope (``accounts.permissions.ROLES``):
 
-    - national (DGCT administrators, CMR agents, superusers): all of them;
+    - national (DGCT administrators, CMR agents, superusers): all of them, and the filter is empty
+      (``Q()``: no list of the country's 1,590 ids for the database to plan);
     - own (a collectivity manager or agent): his own collectivity only;
     - province (a provincial office): the communes of its prefecture or province;
-    - anyone else (anonymous, disabled, no role): none.
+    - anyone else (anonymous, disabled, no role): none (``None``).
 
     A request made with an API token narrowed to one collectivity sees that one only (if still in scope).
+    Used through ``scoped`` and ``visible_collectivities``, the one place scope is decided.
     """
-    qs = Collectivity.objects.all()
+    own = f"{path}_id" if path else "pk"
+    prefix = f"{path}__" if path else ""
+    q = Q()
     token = getattr(user, "api_token", None)
     if token is not None and token.collectivity_id is not None:
-        qs = qs.filter(pk=token.collectivity_id)
+        q &= Q(**{own: token.collectivity_id})
     scope = scope_of(user)
     if scope == Scope.NATIONAL:
-        return qs
+        return q
     if scope == Scope.NONE or user.collectivity_id is None:
-        return qs.none()
+        return None
     if scope == Scope.OWN:
-        return qs.filter(pk=user.collectivity_id)
+        return q & Q(**{own: user.collectivity_id})
     if scope == Scope.PROVINCE:
-        return qs.filter(kind=Collectivity.Kind.COMMUNE, province_id=user.collectivity_id)
-    return qs.none()
+        return q & Q(**{f"{prefix}kind": Collectivity.Kind.COMMUNE, f"{prefix}province_id": user.collectivity_id})
+    return None
+
+
+def scoped(qs: QuerySet, user, path: str = "collectivity") -> QuerySet:
+    """``qs`` narrowed to what ``user`` may see (``scope_q``): every queryset of affiliates,
+    dossiers or accounts passes here."""
+    q = scope_q(user, path)
+    if q is None:
+        return qs.none()
+    return qs.filter(q) if q else qs
+
+
+def visible_collectivities(user) -> QuerySet[Collectivity]:
+    """The collectivities whose staff and dossiers ``user`` may see (``scope_q``)."""
+    return scoped(Collectivity.objects.all(), user, "")
 
 
 ACTING_FOR_SESSION_KEY = "acting_for"

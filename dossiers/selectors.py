@@ -3,13 +3,13 @@
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import Collectivity, User
 from accounts.permissions import ROLES, Capability, Scope, can, scope_of
-from accounts.selectors import activated, visible_collectivities
+from accounts.selectors import activated, scoped
 from affiliates.models import Affiliate, FamilyMember
 from affiliates.selectors import approaching_age_limit, counting_stop
 from signatures.services import VerificationReport
@@ -41,7 +41,7 @@ def dossiers_for(user) -> QuerySet[Dossier]:
     qs = Dossier.objects.select_related("kind", "affiliate", "collectivity", "assigned_to")
     if not can(user, Capability.SEE_DOSSIERS):
         return qs.none()
-    return qs.filter(collectivity__in=visible_collectivities(user))
+    return scoped(qs, user)
 
 
 def listed_dossiers(user) -> QuerySet[Dossier]:
@@ -241,9 +241,10 @@ def recent_cmr_events(user, limit=10):
 
 
 def approaching_without_dossier(user, *, limit=10):
-    """Affiliates reaching the age limit within 12 months who have no dossier yet (cancelled ones aside)."""
-    return list(approaching_age_limit(user).exclude(
-        pk__in=Dossier.objects.exclude(state=State.CANCELLED).values("affiliate_id"))[:limit])
+    """Affiliates reaching the age limit within 12 months who have no dossier yet (cancelled ones aside):
+    an anti-join on the dossiers' affiliate index (``NOT EXISTS``), not a list of every dossier."""
+    has_dossier = Dossier.objects.filter(affiliate_id=OuterRef("pk")).exclude(state=State.CANCELLED)
+    return list(approaching_age_limit(user).filter(~Exists(has_dossier))[:limit])
 
 
 def changes_after_signing(document) -> list:
