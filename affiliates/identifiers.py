@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from django.utils.translation import gettext_lazy as _
 
@@ -45,21 +46,27 @@ def fold(value) -> str:
     return _accounts_fold(value)
 
 
-# --- name keys: what makes the name search forgive ---
+# --- name forms and keys: what makes the name search forgive ---
 #
-# A name is stored with its *keys*, and a query word matches a stored word when their key sets
-# meet. Three layers of tolerance, each a pure function below:
+# A name is stored with its *forms* (``name_forms``), and the registry's distinct forms make a
+# lexicon, each form with its *keys* (``form_keys``). A query word matches a stored form when their
+# key sets meet. Three layers of tolerance, each a pure function below:
 # 1. the *skeleton* of a word absorbs the spelling variants of one name: in French transliteration
 #    ou/o/w/u, e/a, y/i, q/k, ph/f, dj/j, sh/ch, a silent final e, doubled letters (Bennani/Benani,
 #    Mohammed/Mohamad, Youssef/Yousef/Yusuf, Ouazzani/Wazzani); in Arabic script, what ``fold``
 #    already unifies (hamza forms, ى/ي, ة/ه, tatweel, diacritics) and the Persian kaf and yeh;
 # 2. the article and the particles: "El Fassi", "Elfassi" and "Fassi" are one name, so are
 #    "Ben Souda" and "Bensouda", "Abdel Aziz" and "Abdelaziz", "الفاسي" and "فاسي";
-# 3. typing slips on the skeleton: the keys hold each skeleton's one-letter deletions, and its
-#    two-letter ones for a long word (seven letters; six on the query's side, for letters added),
-#    so that a word one slip away (a letter missing, added or changed) shares a key, and a long
-#    word two slips away too (two missing, added, changed or swapped).
-# What the keys still miss (two slips in a short word, a partial word) the trigram pass finds.
+# 3. typing slips on the skeleton: a form's keys hold its one-letter deletions, and its two-letter
+#    ones for a long word (seven letters; six on the query's side, for letters added), so that a word
+#    one slip away (a letter missing, added or changed) shares a key, and a long word two slips
+#    away too (two missing, added, changed or swapped).
+# A partial word (the beginning of a name) meets the forms it begins (``prefix_form``); what the keys
+# still miss (two slips in a short word) the lexicon's trigrams find, on PostgreSQL.
+#
+# The keys live in the lexicon, not on each person: a registry of a million people holds some
+# thousands of distinct forms, so a query word is first matched against the lexicon (a small table)
+# and the people are then found by their forms (a few per person, one GIN index).
 
 ARTICLES = frozenset({"el", "al", "ال"})
 # Particles that begin a compound name, joined or not: folded forms, the longest first.
@@ -77,6 +84,7 @@ LONG_WORD = 7  # letters of a skeleton from which two slips of any kind are forg
 MIN_PART = 3  # a particle is split off only when what remains is a name (three letters or more)
 
 
+@lru_cache(maxsize=65536)
 def skeleton(word: str) -> str:
     """The spelling-independent form of one folded word."""
     if _ARABIC.search(word):
@@ -120,20 +128,27 @@ def _spellings(word: str) -> set[str]:
     return forms
 
 
-def name_keys(*folded_names: str) -> str:
-    """The search keys of folded names, space-separated: for each word (and each particle joined to
-    the next word, "ben souda" as "bensouda"), its skeletons and their one-letter deletions."""
-    keys = set()
+def name_forms(*folded_names: str) -> list[str]:
+    """The forms stored with a person for his folded names: for each word (and each particle joined
+    to the next word, "ben souda" as "bensouda"), its skeletons, sorted."""
+    forms = set()
     for name in folded_names:
         words = name.split()
-        forms = set()
         for i, word in enumerate(words):
             forms |= _spellings(word)
             if word in PARTICLES and i + 1 < len(words):
                 forms |= _spellings(word + words[i + 1])
-        for form in forms:
-            keys |= _deletions(form, _stored_depth(form))
-    return " ".join(sorted(k for k in keys if k))
+    return sorted(f for f in forms if f)
+
+
+def form_keys(form: str) -> list[str]:
+    """The keys of one stored form: the form and its one-letter deletions (two for a long form)."""
+    return sorted(k for k in _deletions(form, _stored_depth(form)) if k)
+
+
+def name_keys(*folded_names: str) -> str:
+    """Every key of the names' forms, space-separated (what the lexicon holds for them)."""
+    return " ".join(sorted({k for form in name_forms(*folded_names) for k in form_keys(form)}))
 
 
 def query_words(folded_query: str) -> list[str]:
@@ -144,20 +159,47 @@ def query_words(folded_query: str) -> list[str]:
     return named or words
 
 
+@dataclass(frozen=True)
+class QueryWord:
+    """What one word of a query looks for: its own forms (a person bearing one of them matches the
+    word exactly, spelling aside), the keys that meet its misspellings in the lexicon, and the
+    beginning of a form it may be (a partial word), if long enough to mean something."""
+
+    word: str
+    forms: tuple[str, ...]
+    keys: tuple[str, ...]
+    prefix: str
+
+
+MIN_PREFIX = 3  # letters of a skeleton from which a partial word looks for the forms it begins
+
+
+def _query_word(word: str) -> QueryWord:
+    forms = {skeleton(word)}  # not split at a particle: "bensouda" is not every "ben..."
+    article = next((a for a in ARTICLES if word.startswith(a) and len(word) - len(a) >= MIN_PART), None)
+    if article:  # "elfassi" is also "fassi"
+        forms.add(skeleton(word[len(article) :]))
+    keys = set()
+    for form in forms:
+        # one more than stored (added letters); a hostile 100-letter word gets one-letter deletions only
+        keys |= _deletions(form, 2 if 6 <= len(form) <= LONGEST_NAME_WORD else 1)
+    bare = skeleton(word[len(article) :]) if article else skeleton(word)
+    return QueryWord(
+        word,
+        tuple(sorted(f for f in forms if f)),
+        tuple(sorted(k for k in keys if k)),
+        bare if MIN_PREFIX <= len(bare) <= LONGEST_NAME_WORD else "",
+    )
+
+
+def parse_query_words(folded_query: str) -> list[QueryWord]:
+    """Each word of the query (``query_words``) with what it looks for."""
+    return [_query_word(word) for word in query_words(folded_query)]
+
+
 def query_word_keys(folded_query: str) -> list[list[str]]:
     """For each word of the query, the keys that would match it."""
-    result = []
-    for word in query_words(folded_query):
-        keys = set()
-        forms = {skeleton(word)}  # not split at a particle: "bensouda" is not every "ben..."
-        article = next((a for a in ARTICLES if word.startswith(a) and len(word) - len(a) >= MIN_PART), None)
-        if article:  # "elfassi" is also "fassi"
-            forms.add(skeleton(word[len(article) :]))
-        for form in forms:
-            # one more than stored (added letters); a hostile 100-letter word gets one-letter deletions only
-            keys |= _deletions(form, 2 if 6 <= len(form) <= LONGEST_NAME_WORD else 1)
-        result.append(sorted(k for k in keys if k))
-    return result
+    return [list(w.keys) for w in parse_query_words(folded_query)]
 
 
 def canonical_number(value) -> str:
@@ -250,17 +292,28 @@ def parse_query(raw) -> Query:
     return Query("name", name, "ar" if _ARABIC.search(name) else "fr")
 
 
-def _word_closeness(word: str, name_words: list[str]) -> float:
-    """How close one query word is to the closest word of a name: 1 for the same word, a little
-    less for the same skeleton, then the skeletons' likeness (0 to 1)."""
-    if word in name_words:
+@lru_cache(maxsize=65536)
+def _likeness(word: str, candidate: str) -> float:
+    """How close a query word is to one word of a name: 1 for the same word, a little less for the
+    same skeleton, then the skeletons' likeness (0 to 1). Cached: names repeat."""
+    if word == candidate:
         return 1.0
-    target = skeleton(word)
-    best = 0.0
-    for candidate in name_words:
-        other = skeleton(candidate)
-        best = max(best, 0.95 if other == target else 0.9 * SequenceMatcher(None, target, other).ratio())
-    return best
+    target, other = skeleton(word), skeleton(candidate)
+    if other == target:
+        return 0.95
+    if other.startswith(target):  # the beginning of the name typed
+        return 0.9
+    return 0.85 * SequenceMatcher(None, target, other).ratio()
+
+
+def closeness_of_word(word: str, form: str) -> float:
+    """How close a query word is to a stored form (0 to 1)."""
+    return _likeness(word, form)
+
+
+def _word_closeness(word: str, name_words: list[str]) -> float:
+    """How close one query word is to the closest word of a name."""
+    return max((_likeness(word, candidate) for candidate in name_words), default=0.0)
 
 
 def closeness(folded_query: str, folded_name: str) -> tuple:
@@ -276,4 +329,4 @@ def closeness(folded_query: str, folded_name: str) -> tuple:
         if split:
             name_words.extend(split)
     score = sum(_word_closeness(w, name_words) for w in words) / max(len(words), 1)
-    return (folded_name != folded_query, -round(score, 3), len(folded_name.split()))
+    return (folded_name != folded_query, -round(score, 3), len(folded_name.split()), folded_name)

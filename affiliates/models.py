@@ -48,7 +48,7 @@ class Affiliate(models.Model):
     # Folded copies of the names for the search, kept up to date by ``save()`` and the services.
     search_fr = models.CharField(max_length=170, editable=False, default="")
     search_ar = models.CharField(max_length=170, editable=False, default="")
-    search_keys = models.TextField(editable=False, default="")  # see identifiers.name_keys
+    search_words = models.TextField(editable=False, default="")  # see identifiers.name_forms
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     birth_date = models.DateField(_("birth date"))
     recruitment_date = models.DateField(_("recruitment date"))
@@ -98,13 +98,14 @@ class Affiliate(models.Model):
     def save(self, *args, **kwargs):
         self.refresh_search_fields()
         super().save(*args, **kwargs)
+        NameWord.register(self.search_words.split())
 
     def refresh_search_fields(self):
-        from .identifiers import fold, name_keys
+        from .identifiers import fold, name_forms
 
         self.search_fr = fold(f"{self.last_name_fr} {self.first_name_fr}")
         self.search_ar = fold(f"{self.last_name_ar} {self.first_name_ar}")
-        self.search_keys = name_keys(self.search_fr, self.search_ar)
+        self.search_words = " ".join(name_forms(self.search_fr, self.search_ar))
 
     @property
     def grade_shown(self) -> str:
@@ -130,6 +131,35 @@ class Affiliate(models.Model):
     @property
     def full_name(self):
         return self.full_name_ar if (get_language() or "").startswith("ar") else self.full_name_fr
+
+
+class NameWord(models.Model):
+    """The search's lexicon: every form of the registry's names (``identifiers.name_forms``), once,
+    with the keys that meet its misspellings (``identifiers.form_keys``). A query word is matched
+    here first (some thousands of rows), then the people by their forms. A form nobody bears any
+    more stays: it finds nobody."""
+
+    form = models.CharField(max_length=200, primary_key=True)
+    keys = models.TextField()
+
+    class Meta:
+        verbose_name = _("name form")
+        verbose_name_plural = _("name forms")
+
+    def __str__(self):
+        return self.form
+
+    @classmethod
+    def register(cls, forms) -> None:
+        """Add the forms the lexicon does not hold yet (one query: those it holds are left as
+        they are)."""
+        from .identifiers import form_keys
+
+        cls.objects.bulk_create(
+            [cls(form=f, keys=" ".join(form_keys(f))) for f in sorted(set(forms))],
+            ignore_conflicts=True,
+            batch_size=2000,
+        )
 
 
 class ServicePeriod(models.Model):

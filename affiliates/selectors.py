@@ -8,26 +8,35 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from django.contrib.postgres.search import TrigramSimilarity
-from django.core.exceptions import EmptyResultSet, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import BooleanField, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Length
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Collectivity
 from accounts.permissions import Capability, can
-from accounts.selectors import visible_collectivities
+from accounts.selectors import scoped
 
 from . import rules
-from .identifiers import InvalidQuery, Query, closeness, fold, parse_query, query_word_keys
+from .identifiers import (
+    InvalidQuery,
+    Query,
+    QueryWord,
+    closeness,
+    closeness_of_word,
+    fold,
+    parse_query,
+    parse_query_words,
+)
 from .models import (
     Affiliate,
     CorrectionRequest,
     FamilyMember,
     FieldChange,
+    NameWord,
     SalaryRecord,
     ServicePeriod,
 )
@@ -46,7 +55,7 @@ def require_consult(user) -> None:
 
 def affiliates_for(user) -> QuerySet[Affiliate]:
     """The affiliates ``user`` may see: those of his visible collectivities, and only those."""
-    return Affiliate.objects.filter(collectivity__in=visible_collectivities(user))
+    return scoped(Affiliate.objects.all(), user)
 
 
 # --- search ---
@@ -83,124 +92,114 @@ class SearchResult:
         return list(self.page.object_list) if self.page else []
 
 
-def _by_keys(qs: QuerySet[Affiliate], query: Query) -> QuerySet[Affiliate]:
-    """Every query word shares a key with a word of the name (``identifiers.name_keys``): the same
-    name however it is spelled, give or take typing slips. PostgreSQL: array overlap on the keys'
-    GIN index; elsewhere (SQLite, ``make run``) the same test as a regular expression."""
-    for keys in query_word_keys(query.value):
-        if connection.vendor == "postgresql":
-            qs = qs.filter(
-                RawSQL(
-                    "string_to_array(affiliates_affiliate.search_keys, ' ') && %s::text[]",
-                    (keys,),
-                    output_field=BooleanField(),
-                )
+MAX_FORMS_PER_WORD = 400  # the lexicon's forms one query word may mean, the closest kept
+_LEXICON_ROWS = 3000  # read from the lexicon for one word before keeping the closest
+
+
+def _bearing(qs: QuerySet[Affiliate], forms) -> QuerySet[Affiliate]:
+    """The people who bear one of ``forms`` (``identifiers.name_forms``). PostgreSQL: array overlap
+    on the forms' GIN index; elsewhere (SQLite, ``make run``) the same test as a regular expression."""
+    forms = sorted(forms)
+    if connection.vendor == "postgresql":
+        return qs.filter(
+            RawSQL(
+                "string_to_array(affiliates_affiliate.search_words, ' ') && %s::text[]",
+                (forms,),
+                output_field=BooleanField(),
             )
+        )
+    return qs.filter(search_words__regex=rf"(^| )({'|'.join(map(re.escape, forms))})( |$)")
+
+
+def _lexicon_forms(word: QueryWord) -> list[str]:
+    """The forms of the lexicon a query word may mean, the closest first: those whose keys meet its
+    keys (a spelling variant, a slip or two) and those it begins (a partial word); failing both,
+    those whose trigrams are like its own, of about its length (PostgreSQL; elsewhere, those that
+    contain it): what the keys miss, such as two slips in a short word."""
+    if connection.vendor == "postgresql":
+        meets = Q(RawSQL("string_to_array(affiliates_nameword.keys, ' ') && %s::text[]", (list(word.keys),),
+                         output_field=BooleanField()))
+    else:
+        meets = Q(keys__regex=rf"(^| )({'|'.join(map(re.escape, word.keys))})( |$)")
+    if word.prefix:
+        meets |= Q(form__startswith=word.prefix)
+    found = list(NameWord.objects.filter(meets).values_list("form", flat=True)[:_LEXICON_ROWS])
+    if not found:
+        like = word.forms[0]
+        fuzzy = NameWord.objects.annotate(size=Length("form")).filter(size__range=(len(like) - 2, len(like) + 2))
+        if connection.vendor == "postgresql":
+            fuzzy = fuzzy.filter(form__trigram_similar=like)
         else:
-            alternatives = "|".join(map(re.escape, keys))
-            qs = qs.filter(search_keys__regex=rf"(^| )({alternatives})( |$)")
-    return qs
+            fuzzy = fuzzy.filter(form__contains=like)
+        found = list(fuzzy.values_list("form", flat=True)[:_LEXICON_ROWS])
+    return sorted(found, key=lambda form: (-closeness_of_word(word.word, form), len(form), form))[
+        :MAX_FORMS_PER_WORD
+    ]
 
 
-def _ranked_by_name(qs: QuerySet[Affiliate], query: Query, *, fuzzy: bool) -> QuerySet[Affiliate]:
-    """Name matches, closest first (pg_trgm similarity: the exact full name first), then by name and
-    id for stable pages.
+def _name_matches(qs: QuerySet[Affiliate], query: Query) -> list[Affiliate]:
+    """Up to ``MAX_NAME_RESULTS`` people a name query may mean, fetched best tier first so that
+    a common name's exact matches are never crowded out by its neighbours:
 
-    First the name keys; with ``fuzzy``, pg_trgm's ``%`` operator on its GIN index instead (on
-    SQLite, every word as a substring), for what the keys miss (a partial word, two letters changed
-    in a short one).
+    1. the folded full name as typed, or its beginning ("fassi moh"), in name order (a pattern
+       index on the folded name);
+    2. people bearing, for every query word, one of its own forms (the same name, however spelled);
+    3. people bearing, for every query word, one of the lexicon's forms it may mean (slips, a
+       partial word).
+
+    Constant number of queries: one per tier, and one per query word for the lexicon.
     """
     column = "search_ar" if query.script == "ar" else "search_fr"
-    if connection.vendor != "postgresql":
-        if fuzzy:  # SQLite: every word as a substring (a partial name)
-            for token in query.value.split():
-                qs = qs.filter(**{f"{column}__contains": token})
-        else:
-            qs = _by_keys(qs, query)
-        return qs.order_by(column, "id")
-    qs = qs.filter(**{f"{column}__trigram_similar": query.value}) if fuzzy else _by_keys(qs, query)
-    return qs.annotate(rank=TrigramSimilarity(column, query.value)).order_by("-rank", column, "id")
+    found: list[Affiliate] = []
 
+    def take(tier: QuerySet[Affiliate]) -> None:
+        if found:
+            tier = tier.exclude(pk__in=[a.pk for a in found])
+        found.extend(tier[: MAX_NAME_RESULTS - len(found)])
 
-def _in_model_order(model, names) -> list[str]:
-    """``names`` in the order of ``model``'s columns: ``Model.from_db`` reads a partial row in that
-    order, whatever order the names are given in (a row in another order puts values in the wrong
-    fields: the collectivity's id as the status, the Arabic name as the French one)."""
-    return [f.attname for f in model._meta.concrete_fields if f.attname in set(names)]
-
-
-_AFF_COLUMNS = _in_model_order(Affiliate, [f for f in _LIST_FIELDS if "__" not in f] + ["collectivity_id"])
-_COLL_COLUMNS = _in_model_order(Collectivity, ["id", "code", "name_fr", "name_ar", "kind"])
-
-
-def _by_identifier_pg(user, query: Query) -> list[Affiliate]:
-    """The exact lookup, the registry's hot path, on PostgreSQL: the same filter as the ORM path
-    (the identifier, and the collectivity among ``visible_collectivities(user)``, compiled from
-    that selector), written as SQL: the ORM's compiler cost half of the 5 ms budget."""
-    try:
-        scope_sql, scope_params = visible_collectivities(user).values("pk").query.sql_with_params()
-    except EmptyResultSet:  # an account that sees no collectivity finds nobody
-        return []
-    if query.kind == "cin":
-        where, params = "a.cin = %s", [query.value]
-    else:
-        where, params = "(a.affiliation_number = %s OR a.ppr = %s)", [query.value, query.value]
-    columns = ", ".join([f"a.{c}" for c in _AFF_COLUMNS] + [f"c.{c}" for c in _COLL_COLUMNS])
-    sql = (
-        f"SELECT {columns} FROM affiliates_affiliate a "  # noqa: S608 - constant names, bound values
-        f"JOIN accounts_collectivity c ON c.id = a.collectivity_id "
-        f"WHERE {where} AND a.collectivity_id IN ({scope_sql}) ORDER BY a.id LIMIT 10"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *scope_params])
-        found = cursor.fetchall()
-    n = len(_AFF_COLUMNS)
-    results = []
-    for row in found:
-        affiliate = Affiliate.from_db(connection.alias, _AFF_COLUMNS, row[:n])
-        affiliate.collectivity = Collectivity.from_db(connection.alias, _COLL_COLUMNS, row[n:])
-        results.append(affiliate)
-    return results
+    take(qs.filter(**{f"{column}__startswith": query.value}).order_by(column, "id"))
+    words = parse_query_words(query.value)
+    if not words or len(found) >= MAX_NAME_RESULTS:
+        return found
+    exact = qs
+    for word in words:
+        exact = _bearing(exact, word.forms)
+    take(exact)
+    if len(found) >= MAX_NAME_RESULTS:
+        return found
+    near = qs
+    for word in words:
+        forms = _lexicon_forms(word)
+        if not forms:
+            return found
+        near = _bearing(near, forms)
+    take(near)
+    return found
 
 
 def search_affiliates(user, raw_query, *, page=1, page_size=PAGE_SIZE) -> SearchResult:
-    """One box: an affiliation number, PPR or CIN finds the person; a name finds close matches.
+    """One box: an affiliation number, PPR or CIN finds the person; a name finds close matches,
+    closest first (``identifiers.closeness``: the exact full name first).
 
     Raises ``PermissionDenied`` without the consult capability. A query that cannot run returns a
     ``SearchResult`` whose ``error`` says what to type. One SQL query for an identifier (the
-    capability check reads nothing); two for a name (the visible collectivities, the matches),
-    three when the name keys found nothing (the fuzzy pass).
+    capability check and the scope read nothing: a national account's filter is empty); for a name,
+    at most one per tier and one per word (``_name_matches``).
     """
     require_consult(user)
     try:
         query = parse_query(raw_query)
     except InvalidQuery as exc:
         return SearchResult(None, str(exc.message), None)
-    if query.kind in ("number", "cin") and connection.vendor == "postgresql":
-        rows = _by_identifier_pg(user, query)
-        return SearchResult(query, None, Paginator(rows, page_size).get_page(page))
     qs = affiliates_for(user).select_related("collectivity").only(*_LIST_FIELDS)
     if query.kind == "number":
-        qs = qs.filter(Q(affiliation_number=query.value) | Q(ppr=query.value)).order_by("id")
+        rows = list(qs.filter(Q(affiliation_number=query.value) | Q(ppr=query.value)).order_by("id")[:10])
     elif query.kind == "cin":
-        qs = qs.filter(cin=query.value).order_by("id")
+        rows = list(qs.filter(cin=query.value).order_by("id")[:10])
     else:
-        # The visible collectivities as a list of ids (one small query): with a sub-select the
-        # planner repeats the name index scan once per collectivity (a provincial office's 12
-        # communes: 12 scans); with a list, one scan intersected with the employer index.
-        visible = list(visible_collectivities(user).values_list("pk", flat=True))
-        qs = base = (
-            Affiliate.objects.filter(collectivity_id__in=visible)
-            .select_related("collectivity")
-            .only(*_LIST_FIELDS)
-        )
-        qs = _ranked_by_name(qs, query, fuzzy=False)
-    rows = list(qs[:MAX_NAME_RESULTS])
-    if not rows and query.kind == "name":
-        rows = list(_ranked_by_name(base, query, fuzzy=True)[:MAX_NAME_RESULTS])
-    if query.kind == "name":  # the database's order (trigrams) refined by the names' closeness
+        rows = _name_matches(qs, query)
         arabic = query.script == "ar"
-        rows.sort(key=lambda a: closeness(query.value, fold(a.full_name_ar if arabic else a.full_name_fr)))
+        rows.sort(key=lambda a: (closeness(query.value, fold(a.full_name_ar if arabic else a.full_name_fr)), a.pk))
     paginator = Paginator(rows, page_size)
     return SearchResult(query, None, paginator.get_page(page), len(rows) >= MAX_NAME_RESULTS)
 
@@ -324,7 +323,7 @@ def corrections_for(user) -> QuerySet[CorrectionRequest]:
         return qs.none()
     if not (can(user, Capability.ANSWER_CORRECTIONS) or can_consult(user)):
         return qs.none()
-    return qs.filter(affiliate__collectivity__in=visible_collectivities(user))
+    return scoped(qs, user, "affiliate__collectivity")
 
 
 def get_correction(user, pk) -> CorrectionRequest:

@@ -39,6 +39,7 @@ from .models import (
     FamilyMember,
     FieldChange,
     KeptDocument,
+    NameWord,
     SalaryRecord,
     ServicePeriod,
     Sex,
@@ -125,6 +126,7 @@ def load_generated(
         else:
             _bulk_create_chunks(chunks, counts, progress)
             copied = time.perf_counter()
+        register_name_forms(first_id=first_id)
     finished = time.perf_counter()
     return {
         "affiliates": counts["affiliates_affiliate"],
@@ -135,6 +137,19 @@ def load_generated(
         "index_seconds": round(finished - copied, 1),
         "total_seconds": round(finished - started, 1),
     }
+
+
+def register_name_forms(*, first_id: int = 0) -> int:
+    """Add to the search's lexicon (``NameWord``) the name forms of the affiliates from
+    ``first_id`` on that it does not hold yet (after a bulk load, which bypasses ``save()``).
+    Reads each distinct set of forms once: a million people share some thousands of them."""
+    forms = set()
+    for words in (
+        Affiliate.objects.filter(id__gte=first_id).values_list("search_words", flat=True).distinct().iterator()
+    ):
+        forms.update(words.split())
+    NameWord.register(forms)
+    return len(forms)
 
 
 def _text_rows(rows) -> str:

@@ -9,12 +9,18 @@ from affiliates.models import Affiliate, FamilyMember, SalaryRecord, ServicePeri
 from tests.factories import commune
 
 
+FACTORY_NUMBERS = 5_000_000_000  # ten digits
+FACTORY_PPRS = 50_000_000  # eight digits
+
+
 class AffiliateFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Affiliate
 
-    affiliation_number = factory.Sequence(lambda n: str(900000000 + n))
-    ppr = factory.Sequence(lambda n: str(9000000 + n))
+    # Outside the generator's ranges (9-digit numbers, 7-digit PPRs: ``affiliates.generator``), so
+    # that factories can add people beside a generated million (the benchmarks do).
+    affiliation_number = factory.Sequence(lambda n: str(FACTORY_NUMBERS + n))
+    ppr = factory.Sequence(lambda n: str(FACTORY_PPRS + n))
     cin = factory.Sequence(lambda n: f"ZZ{100000 + n}")
     last_name_fr = "Bennani"
     first_name_fr = "Fatima"

@@ -141,8 +141,9 @@ def test_search_page_query_count_does_not_grow_with_rows(client, django_assert_n
         AffiliateFactory()
     client.force_login(manager)
     # session, user, the second factor's device (still there?), the user's collectivity (page header),
-    # the visible collectivities, the results, the law 09-08 trail (the event, the persons shown)
-    with django_assert_num_queries(8):
+    # the name's three tiers (the full name, every word's own forms, the forms the lexicon gives for
+    # each of the two words: 2 queries), the law 09-08 trail (the event, the persons shown)
+    with django_assert_num_queries(10):
         response = client.get(reverse("affiliates:search"), {"q": "bennani fatima"})
     assert len(response.context["result"].results) == min(n, 25)
 
@@ -154,12 +155,34 @@ def test_what_the_name_keys_miss_the_trigram_pass_finds(people):
 
 
 def test_an_account_that_sees_nothing_finds_nothing(people):
-    from affiliates.identifiers import parse_query
-    from affiliates.selectors import _by_identifier_pg
+    from accounts.selectors import scope_q
+    from affiliates.selectors import affiliates_for
 
     manager = ManagerFactory()
-    manager.is_active = False  # visible_collectivities() is empty for a disabled account
-    assert _by_identifier_pg(manager, parse_query("AB12345")) == []
+    manager.is_active = False  # a disabled account's scope is empty
+    assert scope_q(manager) is None
+    assert not affiliates_for(manager).filter(cin="AB12345").exists()
+
+
+def test_a_national_account_is_not_filtered_by_a_list_of_every_collectivity(people):
+    """The CMR sees the whole country: its queries carry no list (nor sub-select) of the 1,590
+    collectivities for the database to plan; a commune's carry its one id."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import CmrAgentFactory
+
+    agent = CmrAgentFactory()
+    with CaptureQueriesContext(connection) as queries:
+        assert ids(search_affiliates(agent, "AB12345")) == [people["fatima"].pk]
+    (sql,) = [q["sql"] for q in queries.captured_queries]
+    assert "accounts_collectivity" not in sql.split("FROM", 1)[1].split("INNER JOIN")[0]
+    assert " IN (" not in sql and "collectivity_id" not in sql.split("WHERE", 1)[1]
+    manager = ManagerFactory()
+    with CaptureQueriesContext(connection) as queries:
+        assert ids(search_affiliates(manager, "AB12345")) == [people["fatima"].pk]
+    (sql,) = [q["sql"] for q in queries.captured_queries]
+    assert f'"affiliates_affiliate"."collectivity_id" = {manager.collectivity_id}' in sql
 
 
 def test_every_lookup_path_returns_the_same_person_field_by_field():
