@@ -4,7 +4,6 @@ Refusals: a DossierError answers 400 with its reasons, PermissionDenied 403, out
 """
 
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -19,6 +18,7 @@ from rest_framework.routers import DefaultRouter
 from accounts.permissions import Capability
 from accounts.selectors import on_behalf_of
 from eretraite.api import JSONBodyParser, refusal
+from eretraite.paging import IdsFirstPaginator
 from eretraite.uploads import refused_uploads
 from signatures.services import MESSAGES, Code
 
@@ -74,7 +74,7 @@ class DossierViewSet(viewsets.ViewSet):
     def list(self, request):
         qs = selectors.filtered_dossiers(request.user, state=request.query_params.get("status", ""),
                                          kind=request.query_params.get("kind", ""))
-        page = Paginator(qs, PAGE_SIZE).get_page(request.query_params.get("page"))
+        page = IdsFirstPaginator(qs, PAGE_SIZE).get_page(request.query_params.get("page"))
         page.object_list = list(page.object_list)
         services.record_list(request, page, {"status": request.query_params.get("status", ""),
                                              "kind": request.query_params.get("kind", "")})

@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,6 +17,7 @@ from affiliates.selectors import get_affiliate_light
 from eretraite import confirm
 from eretraite.files import download
 from eretraite.formatting import amount
+from eretraite.paging import IdsFirstPaginator
 from eretraite.redirects import back_to
 from eretraite.uploads import refused_uploads
 from signatures.services import MESSAGES, Code
@@ -60,7 +60,7 @@ def portfolio(request):
     form = FilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     qs = selectors.filtered_dossiers(request.user, **{k: v for k, v in filters.items() if v not in (None, "")})
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = IdsFirstPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     sendings = selectors.latest_deliveries(page.object_list)
     for dossier in page.object_list:  # the sending's state in plain words, where it is in trouble
         dossier.sending = sendings.get(dossier.pk)
@@ -80,7 +80,7 @@ def queue(request):
                      kinds=list(DossierKind.objects.filter(is_active=True)))
     filters = form.filters()
     found = selectors.cmr_queue(request.user, **filters)
-    page = Paginator(found.dossiers, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = IdsFirstPaginator(found.dossiers, PAGE_SIZE).get_page(request.GET.get("page"))
     kept = _without(request.GET, *form.errors)  # a value left out is not carried on
     view = "" if filters.get("state") else filters.get("view", selectors.TO_PROCESS)
     return render(request, "dossiers/queue.html", {
