@@ -11,6 +11,10 @@ without its file.
 - ``written_at_commit()``: a transaction whose new files are written as its last act, just before it
   commits (a transmittal slip, made in the middle of a workflow transition): nothing is written for
   work that fails, a failed write rolls the transaction back, a failed commit removes what was written.
+
+Only Django's storage API is used (``open``, ``save``, ``delete``, never a file's ``.path``): the same code
+works on the local disk and on S3-compatible storage (``eretraite/storage.py``). A clean-up that fails
+(a disk error, an object store out of reach) is logged and never fails the act it follows.
 """
 
 import contextlib
@@ -31,7 +35,7 @@ def delete_on_commit(field_file) -> None:
     def delete():
         try:
             storage.delete(name)
-        except OSError:
+        except Exception:  # noqa: BLE001 (OSError on disk, botocore's errors on S3: the commit stands)
             log.warning("Could not delete the stored file %s", name, exc_info=True)
 
     transaction.on_commit(delete)
@@ -61,7 +65,7 @@ def written(field_file, name, content):
     except BaseException:
         try:
             storage.delete(stored)
-        except OSError:
+        except Exception:  # noqa: BLE001 (the block's own error is the one to raise)
             log.warning("Could not remove the orphan file %s", stored, exc_info=True)
         raise
 
@@ -90,7 +94,7 @@ class _AtCommit:
         for storage, name in self.stored:
             try:
                 storage.delete(name)
-            except OSError:
+            except Exception:  # noqa: BLE001 (the block's own error is the one to raise)
                 log.warning("Could not remove the orphan file %s", name, exc_info=True)
 
 

@@ -171,6 +171,26 @@ STORAGES = {
         )
     },
 }
+# Stored files (documents, slips, correction proofs): the local disk (MEDIA_ROOT) by default; a private
+# S3-compatible bucket when AWS_STORAGE_BUCKET_NAME is set (eretraite/storage.py), so that several web and
+# worker machines share them. Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the
+# machine's role); AWS_S3_ENDPOINT_URL names a service other than AWS's (MinIO, Ceph, Scaleway, OVH...).
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    from eretraite.storage import s3_storage  # noqa: E402
+
+    STORAGES["default"] = s3_storage(
+        bucket=AWS_STORAGE_BUCKET_NAME,
+        endpoint_url=env.str("AWS_S3_ENDPOINT_URL", default=""),
+        region=env.str("AWS_S3_REGION_NAME", default=""),
+        location=env.str("AWS_LOCATION", default=""),
+        acl=env.str("AWS_DEFAULT_ACL", default="private"),
+        checksum=env.str("AWS_S3_CHECKSUM_ALGORITHM", default="SHA256"),
+        encryption=env.str("AWS_S3_SERVER_SIDE_ENCRYPTION", default=""),
+        addressing_style=env.str("AWS_S3_ADDRESSING_STYLE", default=""),
+        connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT", default=5.0),
+        read_timeout=env.float("AWS_S3_READ_TIMEOUT", default=60.0),
+    )
 # Uploads go to temporary files as they stream (eretraite/uploads.py), each stopped at
 # UPLOAD_MAX_BYTES; a whole request over REQUEST_MAX_BYTES is refused before it is read.
 FILE_UPLOAD_HANDLERS = ["eretraite.uploads.LimitedUploadHandler"]
