@@ -245,6 +245,11 @@ CACHES = (
     if REDIS_URL
     else {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 )
+# Sessions: in the database, read through the Redis cache when there is one ("cached_db"): any web
+# process serves any request (none keeps a session of its own), a session costs no query once cached,
+# and a Redis restart or eviction logs nobody out (the database still holds every session).
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -113,6 +113,9 @@ def _test_settings(settings, tmp_path, _scanner, _nowhere):
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Sessions read from the database, Redis or not: the pages' query counts include the session's read
+    # (production reads it through Redis, "cached_db": tests/eretraite/test_scaling.py).
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 
 @pytest.fixture(autouse=True)
