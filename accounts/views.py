@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from eretraite import confirm
+from eretraite.db import reading_from_replica
 from eretraite.formatting import listing
 from eretraite.network import client_ip
 from eretraite.redirects import back_to
@@ -27,12 +28,13 @@ from .reads import record_read
 def home(request):
     from dossiers import selectors as dossier_selectors
 
-    context = {"visible_count": selectors.visible_collectivities(request.user).count()}
-    if can(request.user, Capability.SEE_DOSSIERS):
-        context["dossier_counts"] = dossier_selectors.counts_by_state(request.user)
-        context["cmr_events"] = dossier_selectors.recent_cmr_events(request.user)
-    if can(request.user, Capability.PREPARE_DOSSIERS) and can(request.user, Capability.CONSULT_AFFILIATES):
-        context["approaching"] = dossier_selectors.approaching_without_dossier(request.user)
+    with reading_from_replica():  # a dashboard: from the read replica when there is one
+        context = {"visible_count": selectors.visible_collectivities(request.user).count()}
+        if can(request.user, Capability.SEE_DOSSIERS):
+            context["dossier_counts"] = dossier_selectors.counts_by_state(request.user)
+            context["cmr_events"] = dossier_selectors.recent_cmr_events(request.user)
+        if can(request.user, Capability.PREPARE_DOSSIERS) and can(request.user, Capability.CONSULT_AFFILIATES):
+            context["approaching"] = dossier_selectors.approaching_without_dossier(request.user)
     shown = [e.dossier.affiliate_id for e in context.get("cmr_events", [])] + [
         a.pk for a in context.get("approaching", [])]
     if shown:  # the home page names people too (law 09-08)

@@ -104,11 +104,19 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+# A read replica (a streaming standby of the same PostgreSQL): the alias "replica", read only by the
+# searches and dashboards that ask for it (eretraite.db.reading_from_replica); writes, transactions
+# and a request that wrote always stay on default. In tests it mirrors the default test database.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {**env.db_url_config(DATABASE_REPLICA_URL), "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["eretraite.db.ReplicaRouter"]
 # Persistent connections in production (a Celery worker otherwise reconnects for every task), checked
 # before reuse so a restarted database costs one failed check, not a failed request or task.
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60 if PRODUCTION else 0)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
+for _database in DATABASES.values():
+    _database["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60 if PRODUCTION else 0)
+    _database["CONN_HEALTH_CHECKS"] = True
+    _database["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
