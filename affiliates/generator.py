@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from itertools import accumulate
 
 from . import names, rules
-from .identifiers import fold, name_forms
+from .identifiers import fold, search_words
 
 AFFILIATE_COLUMNS = (
     "id",
@@ -148,7 +148,7 @@ def generate(
             first = (female if female_ else male)[fi]
             s_fr = fold(f"{last[li][0]} {first[0]}")
             s_ar = fold(f"{last[li][1]} {first[1]}")
-            v = search_cache[key] = (s_fr, s_ar, " ".join(name_forms(s_fr, s_ar)))
+            v = search_cache[key] = (s_fr, s_ar, " ".join(search_words(s_fr, s_ar)))
         return v
 
     chunk = Chunk([], [], [], [])

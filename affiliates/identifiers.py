@@ -128,17 +128,42 @@ def _spellings(word: str) -> set[str]:
     return forms
 
 
-def name_forms(*folded_names: str) -> list[str]:
-    """The forms stored with a person for his folded names: for each word (and each particle joined
-    to the next word, "ben souda" as "bensouda"), its skeletons, sorted."""
+def _forms_of(name: str) -> set[str]:
+    words = name.split()
     forms = set()
+    for i, word in enumerate(words):
+        forms |= _spellings(word)
+        if word in PARTICLES and i + 1 < len(words):
+            forms |= _spellings(word + words[i + 1])
+    return {f for f in forms if f}
+
+
+def name_forms(*folded_names: str) -> list[str]:
+    """The forms of a person's folded names, the lexicon's words: for each word (and each particle
+    joined to the next word, "ben souda" as "bensouda"), its skeletons, sorted."""
+    return sorted(set().union(*(_forms_of(name) for name in folded_names)))
+
+
+PAIR = "+"  # joins two forms of one name into a pair token: "banani+fatima"
+PAIRED_FORMS = 12  # forms of one name paired with each other; a longer "name" pairs its first ones only
+
+
+def pair(a: str, b: str) -> str:
+    """The token of two forms borne together, whatever their order."""
+    return PAIR.join(sorted((a, b)))
+
+
+def search_words(*folded_names: str) -> list[str]:
+    """What a person stores for the search (``Affiliate.search_words``): his forms, and every pair of
+    two forms of one of his names. A two-word query is then answered by the pairs' short lists (the
+    Bennanis named Fatima), not by intersecting the long list of every Fatima with every Bennani."""
+    words = set()
     for name in folded_names:
-        words = name.split()
-        for i, word in enumerate(words):
-            forms |= _spellings(word)
-            if word in PARTICLES and i + 1 < len(words):
-                forms |= _spellings(word + words[i + 1])
-    return sorted(f for f in forms if f)
+        forms = sorted(_forms_of(name))
+        words.update(forms)
+        paired = forms[:PAIRED_FORMS]
+        words.update(pair(a, b) for i, a in enumerate(paired) for b in paired[i + 1 :])
+    return sorted(words)
 
 
 def form_keys(form: str) -> list[str]:

@@ -48,7 +48,7 @@ class Affiliate(models.Model):
     # Folded copies of the names for the search, kept up to date by ``save()`` and the services.
     search_fr = models.CharField(max_length=170, editable=False, default="")
     search_ar = models.CharField(max_length=170, editable=False, default="")
-    search_words = models.TextField(editable=False, default="")  # see identifiers.name_forms
+    search_words = models.TextField(editable=False, default="")  # see identifiers.search_words
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     birth_date = models.DateField(_("birth date"))
     recruitment_date = models.DateField(_("recruitment date"))
@@ -101,11 +101,11 @@ class Affiliate(models.Model):
         NameWord.register(self.search_words.split())
 
     def refresh_search_fields(self):
-        from .identifiers import fold, name_forms
+        from .identifiers import fold, search_words
 
         self.search_fr = fold(f"{self.last_name_fr} {self.first_name_fr}")
         self.search_ar = fold(f"{self.last_name_ar} {self.first_name_ar}")
-        self.search_words = " ".join(name_forms(self.search_fr, self.search_ar))
+        self.search_words = " ".join(search_words(self.search_fr, self.search_ar))
 
     @property
     def grade_shown(self) -> str:
@@ -135,12 +135,11 @@ class Affiliate(models.Model):
 
 class NameWord(models.Model):
     """The search's lexicon: every form of the registry's names (``identifiers.name_forms``), once,
-    with the keys that meet its misspellings (``identifiers.form_keys``). A query word is matched
-    here first (some thousands of rows), then the people by their forms. A form nobody bears any
-    more stays: it finds nobody."""
+    with the keys that meet its misspellings (``NameKey``, ``identifiers.form_keys``). A query word
+    is matched here first (some thousands of rows), then the people by their forms. A form nobody
+    bears any more stays: it finds nobody."""
 
     form = models.CharField(max_length=200, primary_key=True)
-    keys = models.TextField()
 
     class Meta:
         verbose_name = _("name form")
@@ -151,15 +150,35 @@ class NameWord(models.Model):
 
     @classmethod
     def register(cls, forms) -> None:
-        """Add the forms the lexicon does not hold yet (one query: those it holds are left as
-        they are)."""
-        from .identifiers import form_keys
+        """Add the forms the lexicon does not hold yet, with their keys (one query when it holds them
+        all, as it nearly always does)."""
+        from .identifiers import PAIR, form_keys
 
-        cls.objects.bulk_create(
-            [cls(form=f, keys=" ".join(form_keys(f))) for f in sorted(set(forms))],
-            ignore_conflicts=True,
-            batch_size=2000,
+        forms = {f for f in forms if PAIR not in f}  # a person's pairs are not words
+        if not forms:
+            return
+        new = sorted(forms - set(cls.objects.filter(form__in=forms).values_list("form", flat=True)))
+        if not new:
+            return
+        cls.objects.bulk_create([cls(form=f) for f in new], ignore_conflicts=True, batch_size=2000)
+        NameKey.objects.bulk_create(
+            [NameKey(key=k, form_id=f) for f in new for k in form_keys(f)], ignore_conflicts=True, batch_size=5000
         )
+
+
+class NameKey(models.Model):
+    """One key of a lexicon form: ``key`` meets the query words whose own keys hold it."""
+
+    key = models.CharField(max_length=200)
+    form = models.ForeignKey(NameWord, on_delete=models.CASCADE, related_name="keys", db_index=False)
+
+    class Meta:
+        verbose_name = _("name key")
+        verbose_name_plural = _("name keys")
+        constraints = [models.UniqueConstraint(fields=["key", "form"], name="name_key_once")]
+
+    def __str__(self):
+        return self.key
 
 
 class ServicePeriod(models.Model):

@@ -11,14 +11,15 @@ from datetime import date
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import BooleanField, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, F, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Length
+from django.db.models.functions import Collate, Length
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import Capability, can
 from accounts.selectors import scoped
+from eretraite.db import reading_from_replica
 
 from . import rules
 from .identifiers import (
@@ -27,7 +28,7 @@ from .identifiers import (
     QueryWord,
     closeness,
     closeness_of_word,
-    fold,
+    pair,
     parse_query,
     parse_query_words,
 )
@@ -36,6 +37,7 @@ from .models import (
     CorrectionRequest,
     FamilyMember,
     FieldChange,
+    NameKey,
     NameWord,
     SalaryRecord,
     ServicePeriod,
@@ -97,8 +99,9 @@ _LEXICON_ROWS = 3000  # read from the lexicon for one word before keeping the cl
 
 
 def _bearing(qs: QuerySet[Affiliate], forms) -> QuerySet[Affiliate]:
-    """The people who bear one of ``forms`` (``identifiers.name_forms``). PostgreSQL: array overlap
-    on the forms' GIN index; elsewhere (SQLite, ``make run``) the same test as a regular expression."""
+    """The people who bear one of ``forms`` (``identifiers.search_words``). PostgreSQL: array overlap
+    on the forms' GIN index (its statistics count even the rare pairs: migration 0007); elsewhere
+    (SQLite, ``make run``) the same test as a regular expression."""
     forms = sorted(forms)
     if connection.vendor == "postgresql":
         return qs.filter(
@@ -113,17 +116,14 @@ def _bearing(qs: QuerySet[Affiliate], forms) -> QuerySet[Affiliate]:
 
 def _lexicon_forms(word: QueryWord) -> list[str]:
     """The forms of the lexicon a query word may mean, the closest first: those whose keys meet its
-    keys (a spelling variant, a slip or two) and those it begins (a partial word); failing both,
-    those whose trigrams are like its own, of about its length (PostgreSQL; elsewhere, those that
-    contain it): what the keys miss, such as two slips in a short word."""
-    if connection.vendor == "postgresql":
-        meets = Q(RawSQL("string_to_array(affiliates_nameword.keys, ' ') && %s::text[]", (list(word.keys),),
-                         output_field=BooleanField()))
-    else:
-        meets = Q(keys__regex=rf"(^| )({'|'.join(map(re.escape, word.keys))})( |$)")
+    keys (a spelling variant, a slip or two: an index-only scan of the keys) and those it begins (a
+    partial word: a pattern index); failing both, those whose trigrams are like its own, of about its
+    length (PostgreSQL; elsewhere, those that contain it): what the keys miss, such as two slips in a
+    short word."""
+    meets = NameKey.objects.filter(key__in=word.keys).values_list("form_id", flat=True)
     if word.prefix:
-        meets |= Q(form__startswith=word.prefix)
-    found = list(NameWord.objects.filter(meets).values_list("form", flat=True)[:_LEXICON_ROWS])
+        meets = meets.union(NameWord.objects.filter(form__startswith=word.prefix).values_list("form", flat=True))
+    found = list(meets[:_LEXICON_ROWS])
     if not found:
         like = word.forms[0]
         fuzzy = NameWord.objects.annotate(size=Length("form")).filter(size__range=(len(like) - 2, len(like) + 2))
@@ -132,14 +132,32 @@ def _lexicon_forms(word: QueryWord) -> list[str]:
         else:
             fuzzy = fuzzy.filter(form__contains=like)
         found = list(fuzzy.values_list("form", flat=True)[:_LEXICON_ROWS])
-    return sorted(found, key=lambda form: (-closeness_of_word(word.word, form), len(form), form))[
+    return sorted(set(found), key=lambda form: (-closeness_of_word(word.word, form), len(form), form))[
         :MAX_FORMS_PER_WORD
     ]
 
 
-def _name_matches(qs: QuerySet[Affiliate], query: Query) -> list[Affiliate]:
-    """Up to ``MAX_NAME_RESULTS`` people a name query may mean, fetched best tier first so that
-    a common name's exact matches are never crowded out by its neighbours:
+MAX_PAIRS = 4000  # pair tokens asked for two neighbouring query words; beyond, each word on its own
+
+
+def _bearing_all(qs: QuerySet[Affiliate], choices: list[list[str]]) -> QuerySet[Affiliate]:
+    """The people who bear, for every query word, one of its forms (``choices``, one list per word):
+    two neighbouring words through the pairs of forms borne together (``identifiers.search_words``:
+    short lists), a lone word, or two with too many forms between them, through single forms."""
+    if len(choices) == 1:
+        return _bearing(qs, choices[0])
+    for first, second in zip(choices, choices[1:], strict=False):
+        if len(first) * len(second) <= MAX_PAIRS:
+            qs = _bearing(qs, {a if a == b else pair(a, b) for a in first for b in second})
+        else:
+            qs = _bearing(_bearing(qs, first), second)
+    return qs
+
+
+def _name_matches(qs: QuerySet[Affiliate], query: Query) -> list[tuple[int, str]]:
+    """Up to ``MAX_NAME_RESULTS`` people a name query may mean, as (id, folded name in the query's
+    script), fetched best tier first so that a common name's exact matches are never crowded out by
+    its neighbours:
 
     1. the folded full name as typed, or its beginning ("fassi moh"), in name order (a pattern
        index on the folded name);
@@ -150,33 +168,34 @@ def _name_matches(qs: QuerySet[Affiliate], query: Query) -> list[Affiliate]:
     Constant number of queries: one per tier, and one per query word for the lexicon.
     """
     column = "search_ar" if query.script == "ar" else "search_fr"
-    found: list[Affiliate] = []
+    found: list[tuple[int, str]] = []
 
     def take(tier: QuerySet[Affiliate]) -> None:
         if found:
-            tier = tier.exclude(pk__in=[a.pk for a in found])
-        found.extend(tier[: MAX_NAME_RESULTS - len(found)])
+            tier = tier.exclude(pk__in=[pk for pk, _name in found])
+        found.extend(tier.values_list("pk", column)[: MAX_NAME_RESULTS - len(found)])
 
-    take(qs.filter(**{f"{column}__startswith": query.value}).order_by(column, "id"))
+    # in the order of the name's "C" index (migration 0007): the first 200 are read, not all sorted
+    by_name = qs.annotate(name_c=Collate(column, "C")) if connection.vendor == "postgresql" else qs.annotate(
+        name_c=F(column))
+    take(by_name.filter(name_c__startswith=query.value).order_by("name_c", "id"))
     words = parse_query_words(query.value)
     if not words or len(found) >= MAX_NAME_RESULTS:
         return found
-    exact = qs
-    for word in words:
-        exact = _bearing(exact, word.forms)
-    take(exact)
+    take(_bearing_all(qs, [list(word.forms) for word in words]))
     if len(found) >= MAX_NAME_RESULTS:
         return found
-    near = qs
+    choices = []
     for word in words:
         forms = _lexicon_forms(word)
         if not forms:
             return found
-        near = _bearing(near, forms)
-    take(near)
+        choices.append(forms)
+    take(_bearing_all(qs, choices))
     return found
 
 
+@reading_from_replica()
 def search_affiliates(user, raw_query, *, page=1, page_size=PAGE_SIZE) -> SearchResult:
     """One box: an affiliation number, PPR or CIN finds the person; a name finds close matches,
     closest first (``identifiers.closeness``: the exact full name first).
@@ -191,17 +210,21 @@ def search_affiliates(user, raw_query, *, page=1, page_size=PAGE_SIZE) -> Search
         query = parse_query(raw_query)
     except InvalidQuery as exc:
         return SearchResult(None, str(exc.message), None)
-    qs = affiliates_for(user).select_related("collectivity").only(*_LIST_FIELDS)
+    qs = affiliates_for(user)
+    rows = qs.select_related("collectivity").only(*_LIST_FIELDS)
     if query.kind == "number":
-        rows = list(qs.filter(Q(affiliation_number=query.value) | Q(ppr=query.value)).order_by("id")[:10])
+        found = list(rows.filter(Q(affiliation_number=query.value) | Q(ppr=query.value)).order_by("id")[:10])
     elif query.kind == "cin":
-        rows = list(qs.filter(cin=query.value).order_by("id")[:10])
+        found = list(rows.filter(cin=query.value).order_by("id")[:10])
     else:
-        rows = _name_matches(qs, query)
-        arabic = query.script == "ar"
-        rows.sort(key=lambda a: (closeness(query.value, fold(a.full_name_ar if arabic else a.full_name_fr)), a.pk))
-    paginator = Paginator(rows, page_size)
-    return SearchResult(query, None, paginator.get_page(page), len(rows) >= MAX_NAME_RESULTS)
+        # Ranked on (id, name) pairs, then only the page's people read whole (one query by id).
+        matches = _name_matches(qs.order_by(), query)
+        matches.sort(key=lambda match: (closeness(query.value, match[1]), match[0]))
+        shown = Paginator([pk for pk, _name in matches], page_size).get_page(page)
+        people = rows.in_bulk(list(shown.object_list))
+        shown.object_list = [people[pk] for pk in shown.object_list if pk in people]
+        return SearchResult(query, None, shown, len(matches) >= MAX_NAME_RESULTS)
+    return SearchResult(query, None, Paginator(found, page_size).get_page(page))
 
 
 # --- the situation ---

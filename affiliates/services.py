@@ -241,6 +241,15 @@ def _drop_secondary_indexes() -> list[str]:
         for name, definition in cursor.fetchall():
             drops.append(f'DROP INDEX "{name}"')
             rebuild.append(definition)
+            # what the definition does not say: a column's statistics target (the name forms' GIN)
+            cursor.execute(
+                "SELECT attnum, attstattarget FROM pg_attribute WHERE attrelid = %s::regclass AND attstattarget > 0",
+                [name],
+            )
+            rebuild.extend(
+                f'ALTER INDEX "{name}" ALTER COLUMN {attnum} SET STATISTICS {target}'
+                for attnum, target in cursor.fetchall()
+            )
         for sql in drops:
             cursor.execute(sql)
     return rebuild

@@ -117,6 +117,10 @@ for _database in DATABASES.values():
     _database["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60 if PRODUCTION else 0)
     _database["CONN_HEALTH_CHECKS"] = True
     _database["ATOMIC_REQUESTS"] = False
+    if "postgresql" in _database["ENGINE"]:
+        # No JIT compilation: the portal's queries are short, and a large table's cost estimate made
+        # PostgreSQL spend 14 ms compiling a search that runs in 1 ms.
+        _database.setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
