@@ -14,6 +14,7 @@ import secrets
 from datetime import UTC, timedelta
 
 from django.conf import settings
+from django.core.cache import cache as default_cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import formats, timezone
@@ -186,8 +187,24 @@ class ApiTokenAuthentication(BaseAuthentication):
         return "Token"
 
 
+def _count(key: str, seconds: int) -> int:
+    """Add one to the counter ``key`` (kept ``seconds``) and return it: one round trip to Redis."""
+    backend = getattr(default_cache, "_cache", None)
+    if hasattr(backend, "get_client"):  # Django's Redis cache
+        full = default_cache.make_and_validate_key(key)
+        pipe = backend.get_client(full, write=True).pipeline()
+        pipe.incr(full)
+        pipe.expire(full, seconds)
+        return pipe.execute()[0]
+    default_cache.add(key, 0, seconds)
+    return default_cache.incr(key)
+
+
 class PerTokenThrottle(SimpleRateThrottle):
-    """Each token's own rate (``API_TOKEN_RATE``); sessions (people at a browser) are not counted."""
+    """Each token's own rate (``API_TOKEN_RATE``); sessions (people at a browser) are not counted.
+
+    A counter per token and window of the rate's duration (a minute): one Redis round trip per request,
+    where DRF's default keeps, reads and rewrites the time of each of the last 600 requests."""
 
     scope = "api_token"
 
@@ -195,6 +212,20 @@ class PerTokenThrottle(SimpleRateThrottle):
         if not isinstance(request.auth, ApiToken):
             return None
         return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        now = self.timer()
+        window = int(now // self.duration)
+        self.wait_seconds = (window + 1) * self.duration - now
+        return _count(f"{key}:{window}", self.duration + 1) <= self.num_requests
+
+    def wait(self):
+        return max(self.wait_seconds, 1)
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):

@@ -10,7 +10,7 @@ officer can list "who saw this person's record" (``reads_of``) as well as filter
 import io
 from datetime import date, datetime, time, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +19,7 @@ from eretraite.network import client_ip
 
 from .models import AuditEvent, AuditSubject
 from .permissions import Capability, can
-from .services import record_audit
+from .services import audit_event
 
 EXPORT_MAX_ROWS = 100_000
 
@@ -45,14 +45,40 @@ def record_read(request, action: str, *, target=None, affiliates=(), collectivit
     details = {"channel": _channel(request), **(data or {})}
     if len(ids) > 1:
         details["shown"] = len(ids)
+    event = audit_event(
+        action, actor=user, target=target, collectivity=collectivity, data=details,
+        on_behalf_of=collectivity if collectivity is not None and can(user, Capability.ACT_FOR_COMMUNE) else None,
+        ip=client_ip(request) if request is not None else None)
+    if connection.vendor == "postgresql":
+        _insert_with_subjects(event, ids)
+        return event
     with transaction.atomic(savepoint=False):  # the event and its persons together, without a savepoint's cost
-        event = record_audit(
-            action, actor=user, target=target, collectivity=collectivity, data=details,
-            on_behalf_of=collectivity if collectivity is not None and can(user, Capability.ACT_FOR_COMMUNE) else None,
-            ip=client_ip(request) if request is not None else None)
-        if ids:
-            AuditSubject.objects.bulk_create([AuditSubject(event=event, affiliate_id=pk) for pk in ids])
+        event.save()
+        AuditSubject.objects.bulk_create([AuditSubject(event=event, affiliate_id=pk) for pk in ids])
     return event
+
+
+_EVENT_FIELDS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+
+
+def _insert_with_subjects(event: AuditEvent, ids: list[int]) -> None:
+    """The event and its persons in one statement (PostgreSQL: an INSERT feeding another, atomic by
+    itself): a read, the hot path of every search, costs one round trip to the database, not four
+    (begin, event, persons, commit)."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in _EVENT_FIELDS)
+    values = [f.get_db_prep_save(f.pre_save(event, add=True), connection) for f in _EVENT_FIELDS]
+    sql = (
+        f"WITH e AS (INSERT INTO {quote(AuditEvent._meta.db_table)} ({columns}) "  # noqa: S608 - model names
+        f"VALUES ({', '.join(['%s'] * len(values))}) RETURNING id), "
+        f"s AS (INSERT INTO {quote(AuditSubject._meta.db_table)} (event_id, affiliate_id) "
+        f"SELECT e.id, unnest(%s::bigint[]) FROM e) SELECT id FROM e"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, ids])
+        event.pk = cursor.fetchone()[0]
+    event._state.adding = False
+    event._state.db = connection.alias
 
 
 # --- the privacy officer's reading ----------------------------------------------------------------

@@ -144,6 +144,7 @@ def name_forms(*folded_names: str) -> list[str]:
     return sorted(set().union(*(_forms_of(name) for name in folded_names)))
 
 
+_ARTICLE_FORMS = frozenset(skeleton(a) for a in ARTICLES)
 PAIR = "+"  # joins two forms of one name into a pair token: "banani+fatima"
 PAIRED_FORMS = 12  # forms of one name paired with each other; a longer "name" pairs its first ones only
 
@@ -161,7 +162,7 @@ def search_words(*folded_names: str) -> list[str]:
     for name in folded_names:
         forms = sorted(_forms_of(name))
         words.update(forms)
-        paired = forms[:PAIRED_FORMS]
+        paired = [f for f in forms if f not in _ARTICLE_FORMS][:PAIRED_FORMS]  # a query drops its articles
         words.update(pair(a, b) for i, a in enumerate(paired) for b in paired[i + 1 :])
     return sorted(words)
 
