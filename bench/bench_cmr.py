@@ -94,14 +94,17 @@ def _continue_sequences():
     """Start the factories after the rows an earlier run left, so the bench can run again."""
     from accounts.models import User
     from affiliates.models import Affiliate
-    from tests.affiliates.factories import AffiliateFactory
+    from tests.affiliates.factories import FACTORY_NUMBERS, AffiliateFactory
     from tests.factories import UserFactory
 
     users = User.objects.filter(username__regex=r"^T[0-9]{6}$").order_by("-username").first()
     UserFactory.reset_sequence(int(users.username[1:]) + 1 if users else 0)
-    last = (Affiliate.objects.filter(affiliation_number__gte="900000000", affiliation_number__lt="999999999")
+    # The factories' numbers (ten digits, outside the generator's nine: no collision with a generated
+    # million) compare as text within their own length.
+    last = (Affiliate.objects.filter(affiliation_number__regex=r"^[0-9]{10}$",
+                                     affiliation_number__gte=str(FACTORY_NUMBERS))
             .order_by("-affiliation_number").values_list("affiliation_number", flat=True).first())
-    AffiliateFactory.reset_sequence(int(last) - 900000000 + 1 if last else 0)
+    AffiliateFactory.reset_sequence(int(last) - FACTORY_NUMBERS + 1 if last else 0)
 
 
 def _reset(dossiers):

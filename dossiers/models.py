@@ -4,7 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -107,7 +107,15 @@ class Dossier(models.Model):
         verbose_name = _("dossier")
         verbose_name_plural = _("dossiers")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["collectivity", "state"]), models.Index(fields=["state", "state_changed_at"])]
+        indexes = [
+            models.Index(fields=["collectivity", "state"]),
+            models.Index(fields=["state", "state_changed_at"]),
+            # the lists' orders, read in index order to keep a page of 25 (not sorted out of 100,000): the
+            # CMR queue by waiting time, a collectivity's portfolio by due date
+            models.Index(fields=["state_changed_at", "id"], name="dossier_waiting"),
+            models.Index(F("collectivity"), F("due_date").asc(nulls_last=True), F("state_changed_at"), F("id"),
+                         name="dossier_portfolio"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["affiliate", "kind"], condition=~Q(state__in=sorted(s.value for s in CLOSED)),
