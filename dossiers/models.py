@@ -4,7 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -113,8 +113,8 @@ class Dossier(models.Model):
             # the lists' orders, read in index order to keep a page of 25 (not sorted out of 100,000): the
             # CMR queue by waiting time, a collectivity's portfolio by due date
             models.Index(fields=["state_changed_at", "id"], name="dossier_waiting"),
-            models.Index(F("collectivity"), F("due_date").asc(nulls_last=True), F("state_changed_at"), F("id"),
-                         name="dossier_portfolio"),
+            # (PostgreSQL puts NULLs last in an ascending index, as the portfolio's order asks)
+            models.Index(fields=["collectivity", "due_date", "state_changed_at", "id"], name="dossier_portfolio"),
         ]
         constraints = [
             models.UniqueConstraint(

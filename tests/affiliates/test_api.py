@@ -205,7 +205,7 @@ def test_exact_lookup_uses_a_fixed_number_of_queries(django_assert_num_queries):
     a = AffiliateFactory()
     api = api_for(ManagerFactory())
     api.get("/api/v1/affiliates/", {"q": a.ppr})  # the token's first use is written (then once a minute)
-    with django_assert_num_queries(4):  # token with its user, the lookup, the trail (the event, the person)
+    with django_assert_num_queries(3):  # token with its user, the lookup, the trail (the event and its person: one)
         assert api.get("/api/v1/affiliates/", {"q": a.ppr}).json()["count"] == 1
 
 

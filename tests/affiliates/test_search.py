@@ -142,9 +142,9 @@ def test_search_page_query_count_does_not_grow_with_rows(client, django_assert_n
     client.force_login(manager)
     # session, user, the second factor's device (still there?), the user's collectivity (page header),
     # the name's three tiers (the full name, every word's own forms, the forms the lexicon gives for
-    # each of the two words: 2 queries), the page's people by id, the law 09-08 trail (the event, the
-    # persons shown)
-    with django_assert_num_queries(12):
+    # each of the two words: 2 queries), the page's people by id, the law 09-08 trail (the event with
+    # the persons shown: one statement)
+    with django_assert_num_queries(11):
         response = client.get(reverse("affiliates:search"), {"q": "bennani fatima"})
     assert len(response.context["result"].results) == min(n, 25)
 
