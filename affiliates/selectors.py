@@ -171,9 +171,14 @@ def _name_matches(qs: QuerySet[Affiliate], query: Query) -> list[tuple[int, str]
     found: list[tuple[int, str]] = []
 
     def take(tier: QuerySet[Affiliate]) -> None:
-        if found:
-            tier = tier.exclude(pk__in=[pk for pk, _name in found])
-        found.extend(tier.values_list("pk", column)[: MAX_NAME_RESULTS - len(found)])
+        # Always a page of MAX_NAME_RESULTS, those already found dropped here: asked for "the 3 more not
+        # among these 197", PostgreSQL read the whole table in order (it expected 3 soon; there were none).
+        seen = {pk for pk, _name in found}
+        for match in tier.values_list("pk", column)[:MAX_NAME_RESULTS]:
+            if len(found) >= MAX_NAME_RESULTS:
+                break
+            if match[0] not in seen:
+                found.append(match)
 
     # in the order of the name's "C" index (migration 0007): the first 200 are read, not all sorted
     by_name = qs.annotate(name_c=Collate(column, "C")) if connection.vendor == "postgresql" else qs.annotate(
