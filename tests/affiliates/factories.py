@@ -8,7 +8,6 @@ import factory
 from affiliates.models import Affiliate, FamilyMember, SalaryRecord, ServicePeriod
 from tests.factories import commune
 
-
 FACTORY_NUMBERS = 5_000_000_000  # ten digits
 FACTORY_PPRS = 50_000_000  # eight digits
 
