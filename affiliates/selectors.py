@@ -159,8 +159,8 @@ def _name_matches(qs: QuerySet[Affiliate], query: Query) -> list[tuple[int, str]
     script), fetched best tier first so that a common name's exact matches are never crowded out by
     its neighbours:
 
-    1. the folded full name as typed, or its beginning ("fassi moh"), in name order (a pattern
-       index on the folded name);
+    1. the folded full name as typed, or its beginning ("fassi moh"), in the order of the folded
+       name's index in the "C" collation (the country's, or the collectivity's);
     2. people bearing, for every query word, one of its own forms (the same name, however spelled);
     3. people bearing, for every query word, one of the lexicon's forms it may mean (slips, a
        partial word).
