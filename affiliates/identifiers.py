@@ -177,12 +177,15 @@ def name_keys(*folded_names: str) -> str:
     return " ".join(sorted({k for form in name_forms(*folded_names) for k in form_keys(form)}))
 
 
+MAX_QUERY_WORDS = 6  # a full name with its particles; a query of 33 two-letter "words" is not 33 lookups
+
+
 def query_words(folded_query: str) -> list[str]:
     """The words of a query that must each match: two letters or more, articles left out when
-    something else is typed."""
+    something else is typed, the first ``MAX_QUERY_WORDS`` of them."""
     words = [w for w in folded_query.split() if len(w) >= 2]
     named = [w for w in words if w not in ARTICLES]
-    return named or words
+    return (named or words)[:MAX_QUERY_WORDS]
 
 
 @dataclass(frozen=True)

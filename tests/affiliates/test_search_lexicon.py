@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from affiliates import selectors, services
-from affiliates.identifiers import form_keys, name_forms
+from affiliates.identifiers import MAX_QUERY_WORDS, form_keys, name_forms
 from affiliates.models import Affiliate, NameKey, NameWord
 from affiliates.selectors import search_affiliates
 from tests.affiliates.factories import AffiliateFactory
@@ -100,3 +100,21 @@ def test_a_word_nobody_bears_finds_nobody_and_stops_early(django_assert_max_num_
     # nothing like it: its trigrams asked too): no third people query
     with django_assert_max_num_queries(5):
         assert search_affiliates(agent, "bennani qwxzv").results == []
+
+
+def test_a_query_of_many_words_costs_a_bounded_number_of_queries(django_assert_max_num_queries):
+    """The box takes 100 characters: a name typed over and over (19 words, each one the lexicon knows)
+    is read as its first six words, not as 19 lexicon lookups; the person is still found."""
+    person = AffiliateFactory(last_name_fr="Ben Ali", first_name_fr="Said Ahmed")
+    agent = CmrAgentFactory()
+    query = "ben ali said ahmed " + "ali said ahmed " * 5
+    assert len(query) <= 100 and len(query.split()) == 19
+    # the full name, the own forms, for each of six words at most two lexicon lookups (keys and prefix,
+    # then trigrams), the neighbours, the page's people: 19 words would be 40 and more
+    bound = 2 + 2 * MAX_QUERY_WORDS + 2
+    with django_assert_max_num_queries(bound):
+        result = search_affiliates(agent, query)
+    assert [a.pk for a in result.results] == [person.pk]
+    with django_assert_max_num_queries(bound):  # the same with a slip in every word: the lexicon is asked
+        result = search_affiliates(agent, "bem alli saiid ahmmed " + "alli saiid ahmmed " * 4)
+    assert [a.pk for a in result.results] == [person.pk]
